@@ -1,0 +1,111 @@
+// netpolc: check a policy, compile it into every target, show its matrix.
+// Exit codes: 0 ok, 1 the policy has errors, 2 usage or I/O errors.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "matrix_text.h"
+#include "output_dir.h"
+#include "pipeline.h"
+#include "version.h"
+
+namespace {
+
+using namespace netpol;
+
+constexpr int kExitOk = 0;
+constexpr int kExitPolicy = 1;
+constexpr int kExitUsage = 2;
+
+bool use_color(const std::string& mode) {
+  if (mode == "always") return true;
+  if (mode == "never") return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  return ::isatty(STDERR_FILENO) && !(no_color && *no_color);
+}
+
+// Prints every diagnostic; returns the exit code the checks deserve.
+int report(const Compilation& c, bool color) {
+  for (const auto& d : c.diags.sorted()) std::cerr << render(d, c.sources, color);
+  int errors = c.diags.error_count();
+  int warnings = c.diags.warning_count();
+  if (errors > 0) {
+    std::cerr << errors << (errors == 1 ? " error" : " errors");
+    if (warnings) std::cerr << ", " << warnings << (warnings == 1 ? " warning" : " warnings");
+    std::cerr << "\n";
+  }
+  return errors > 0 ? kExitPolicy : kExitOk;
+}
+
+// An unreadable entry file is an I/O error (exit 2), not a policy error.
+bool entry_unreadable(const Compilation& c) { return c.sources.size() == 0; }
+
+std::string summary(const std::string& path, const ir::Policy& p) {
+  return path + ": ok: " + std::to_string(p.zones.size()) + " zones, " + std::to_string(p.hosts.size()) + " hosts, " +
+         std::to_string(p.services.size()) + " services, " + std::to_string(p.rules.size()) + " rules, " +
+         std::to_string(p.invariants.size()) + " invariants hold, " + std::to_string(p.flows.size()) +
+         " allowed flows\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"netpolc: the netpol policy compiler.\n"
+               "Checks a network policy, proves its invariants, and compiles it into every target."};
+  app.set_version_flag("--version", std::string("netpolc ") + kToolVersion);
+  app.require_subcommand(1);
+  std::string color = "auto";
+  app.add_option("--color", color, "Colour diagnostics: auto, always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+
+  std::string policy_path;
+  auto* check = app.add_subcommand("check", "Parse, resolve and prove a policy; print every error");
+  check->add_option("POLICY", policy_path, "The policy file (e.g. policy/homelab.npol)")->required();
+
+  std::string out_dir;
+  auto* compile = app.add_subcommand("compile", "Check a policy, then write every target into DIR atomically");
+  compile->add_option("POLICY", policy_path, "The policy file")->required();
+  compile->add_option("-o,--output", out_dir, "The output directory (replaced as a whole)")->required();
+
+  auto* matrix = app.add_subcommand("matrix", "Check a policy and print its resolved flow matrix");
+  matrix->add_option("POLICY", policy_path, "The policy file")->required();
+
+  app.footer("Exit codes: 0 ok, 1 the policy has errors, 2 usage or I/O errors.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+
+  bool colored = use_color(color);
+  DiskFileReader reader;
+  auto c = check_policy(policy_path, reader);
+  int status = report(*c, colored);
+  if (entry_unreadable(*c)) return kExitUsage;
+  if (status != kExitOk) return status;
+
+  if (*check) {
+    std::cout << summary(policy_path, c->policy);
+  } else if (*matrix) {
+    std::cout << matrix_text(c->policy);
+  } else if (*compile) {
+    auto files = build_outputs(*c);
+    if (int s = report(*c, colored); s != kExitOk) return s;
+    if (auto error = write_output_dir(out_dir, files); !error.empty()) {
+      std::cerr << "netpolc: error: " << error << "\n";
+      return kExitUsage;
+    }
+    std::cout << "wrote " << files.size() << " files to " << out_dir << "\n";
+  }
+  return kExitOk;
+}

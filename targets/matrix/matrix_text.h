@@ -1,0 +1,14 @@
+#pragma once
+// The resolved matrix as an aligned text table, for people (`netpolc matrix`).
+#include <string>
+
+#include "ir.h"
+
+namespace netpol {
+
+std::string matrix_text(const ir::Policy& policy);
+
+// "lan", "extranet (other than vm-extranet)"
+std::string flow_end_text(const ir::Policy& policy, const ir::FlowEnd& end);
+
+}  // namespace netpol
