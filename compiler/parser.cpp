@@ -235,6 +235,10 @@ std::vector<Item> parse_file(int file_id, const SourceSet& sources, Diagnostics&
       std::size_t at = base + e.positions().front().byte;
       std::size_t end = at;
       while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
+      // Something missing at the end of a line is reported there, not at the next line's first word.
+      std::size_t back = at;
+      while (back > 0 && std::isspace(static_cast<unsigned char>(text[back - 1]))) --back;
+      if (text.find('\n', back) < at) at = end = back;
       diags.error(code::kSyntax, {file_id, at, end}, std::string(e.message()));
       base = recovery_point(text, at);
       if (base >= text.size()) break;

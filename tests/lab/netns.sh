@@ -28,6 +28,19 @@
 #   netns B`), so no link ever appears in the root ns and deleting a netns deletes its veths.
 # - `ip netns del` does NOT kill processes inside; lab_cleanup kills our pids and `ip netns pids` first.
 # - Background jobs of a non-interactive bash ignore SIGINT, so listeners survive Ctrl-C unless killed.
+# - Quirk: the FIRST `ufw enable` loads the pristine user6.rules (which declares no ufw6-user-limit
+#   chains), then rewrites the file and only live-adds the LOG line: live ufw6-user-limit lacks its
+#   REJECT (ufw6-user-limit-accept its ACCEPT) until the next `ufw reload`. Compare live rules after a reload.
+# - Private /run per call means ufw runs in different namespaces do not serialise on /run/ufw.lock;
+#   two smoke tests in parallel (one nft, one legacy) both pass.
+# - Bind-mounting a subdir of a read-only mount inherits ro: /proc/sys/net needs an explicit
+#   `remount,bind,rw`. Always `remount,bind,...` (with `bind`: per-mount flag, never the superblock).
+# - On kernel 6.18 net.core.* (rmem_max, somaxconn...) are visible (per-netns) in a child netns too.
+# - A TCP connect answered by ICMP port-unreachable (iptables REJECT default) reports ECONNREFUSED,
+#   same as a RST: lab_probe_tcp says "refused" for both; "unreachable" is host/net-unreachable.
+# - A signal trap runs with the redirections of the interrupted command (`ufw ... >/dev/null`), so
+#   the library restores saved stdout/stderr first. A script started with `cmd &` from another script
+#   inherits SIGINT=ignored and cannot trap it: test interrupts via `env --default-signal=INT CMD &`.
 # - The `dummy` link type does not exist in this kernel; bridges and veth do.
 # - `python3` on PATH is a pyenv build; helpers use /usr/bin/python3.
 #
@@ -55,6 +68,7 @@
 if [ -n "${LAB_NETNS_SH_LOADED:-}" ]; then return 0; fi
 LAB_NETNS_SH_LOADED=1
 
+# Must be unique per run: lab_cleanup deletes EVERY netns whose name starts with it.
 LAB_PREFIX="${LAB_PREFIX:-np$$-}"
 LAB_IPT_BACKEND="${LAB_IPT_BACKEND:-nft}"
 LAB_MAX_LIFETIME="${LAB_MAX_LIFETIME:-600}"   # hard cap (s) on any background helper process
@@ -226,8 +240,8 @@ while True:
 
 lab_probe_tcp() { # SRC_NS DST_ADDR PORT TIMEOUT -> prints result word
     local ns=$1 addr=$2 port=$3 t=$4 out rc
-    lab__own_ns "$ns" && lab__valid_ip "$addr" && lab__valid_port "$port" || return 4
-    [[ "$t" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { lab_die "bad timeout '$t'"; return 4; }
+    lab__own_ns "$ns" && lab__valid_ip "$addr" && lab__valid_port "$port" || { echo error; return 4; }
+    [[ "$t" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { lab_die "bad timeout '$t'"; echo error; return 4; }
     out=$(timeout -k 1 "$t" ip netns exec "${LAB_PREFIX}$ns" \
         /bin/bash -c 'exec 3<>"/dev/tcp/$1/$2"' probe "$addr" "$port" 2>&1)
     rc=$?
