@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages netpol builds and tests with (only the missing ones).
+set -euo pipefail
+packages=(build-essential cmake ninja-build pkg-config libssl-dev libboost-graph-dev libyaml-cpp-dev tao-pegtl-dev
+          libfmt-dev nlohmann-json3-dev libnl-3-dev libnl-route-3-dev catch2 libcli11-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "setup: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
