@@ -11,6 +11,7 @@ inline constexpr std::string_view kSyntax = "E100";           // the text does n
 inline constexpr std::string_view kBadName = "E101";          // a name breaks the naming rule
 inline constexpr std::string_view kReservedName = "E102";     // a keyword used as a name
 inline constexpr std::string_view kBadNumber = "E103";        // a number out of range (VM id)
+inline constexpr std::string_view kRepeatedProperty = "E104"; // a block property given twice (bridge, vmid, listen, pool)
 // E2xx: names
 inline constexpr std::string_view kUnknownName = "E200";      // a reference to nothing defined
 inline constexpr std::string_view kDuplicate = "E201";        // the same name defined twice
@@ -33,16 +34,17 @@ inline constexpr std::string_view kBadInterface = "E311";     // a bridge name t
 inline constexpr std::string_view kBadPort = "E400";          // port 0, over 65535, or a reversed range
 inline constexpr std::string_view kNeverViolated = "E401";    // an allowed flow contradicts a `never`
 inline constexpr std::string_view kBadDomain = "E402";        // a published name that is not a DNS name
-inline constexpr std::string_view kPublishPort = "E403";      // a published backend service without exactly one tcp port
+inline constexpr std::string_view kPublishPort = "E403";      // a published backend (one tcp port) or VPN listener (one port) of another size
 inline constexpr std::string_view kBadIcmpType = "E404";      // an unknown ICMP type name
 inline constexpr std::string_view kDuplicateDomain = "E405";  // one name published twice
-inline constexpr std::string_view kVpnPool = "E406";          // a VPN pool zone that is not one network
+inline constexpr std::string_view kVpnPool = "E406";          // a VPN pool zone that is not one IPv4 network (+ at most one IPv6)
 inline constexpr std::string_view kNobodyMayUse = "E407";     // a published name without `from`
 inline constexpr std::string_view kVpnIncomplete = "E408";    // a VPN block without listen or pool
 // E5xx: files
 inline constexpr std::string_view kIncludeCycle = "E500";     // a file includes itself, directly or not
-inline constexpr std::string_view kIncludeMissing = "E501";   // an included file cannot be read
+inline constexpr std::string_view kIncludeMissing = "E501";   // a policy or included file cannot be read
 inline constexpr std::string_view kIncludeDepth = "E502";     // includes nested too deep
+inline constexpr std::string_view kIncludedTwice = "E503";    // one file included twice
 // W6xx: warnings (exit code stays 0)
 inline constexpr std::string_view kVpnUnrouted = "W600";      // a VPN flow to a destination no pushed route reaches
 

@@ -14,7 +14,6 @@ using namespace tao::pegtl;
 struct comment : seq<one<'#'>, until<eolf>> {};
 struct S : star<sor<ascii::space, comment>> {};  // optional blanks and comments
 struct name_char : sor<ascii::alnum, one<'_'>, seq<one<'-'>, not_at<one<'>'>>>> {};
-struct identifier : seq<sor<ascii::alpha, one<'_'>>, star<name_char>> {};
 template <typename Word>
 struct kw : seq<Word, not_at<name_char>> {};
 struct number : plus<ascii::digit> {};
@@ -44,6 +43,14 @@ struct k_pool : kw<TAO_PEGTL_STRING("pool")> {};
 struct k_route : kw<TAO_PEGTL_STRING("route")> {};
 struct k_tls : kw<TAO_PEGTL_STRING("tls")> {};
 struct k_websocket : kw<TAO_PEGTL_STRING("websocket")> {};
+struct statement_keyword
+    : sor<k_include, k_address, k_zone, k_host, k_node, k_service, k_allow, k_deny, k_never, k_vpn, k_publish> {};
+
+// A statement keyword in the first column always starts a statement, never a name:
+// so "allow a -> b : x," followed by "zone ..." on the next line is an error at the
+// comma, not a service called "zone". (Continuation lines are indented.)
+struct not_statement_start : not_at<bol, statement_keyword> {};
+struct identifier : seq<not_statement_start, sor<ascii::alpha, one<'_'>>, star<name_char>> {};
 
 // ---- include "file" ----------------------------------------------------------
 struct include_path : star<not_one<'"', '\n', '\r'>> {};
@@ -53,7 +60,7 @@ struct include_stmt : seq<k_include, S, must<quoted_include>> {};
 
 // ---- address NAME CIDR, CIDR ---------------------------------------------------
 struct address_target : identifier {};
-struct address_text : plus<sor<ascii::alnum, one<'.', ':', '/', '_', '-'>>> {};
+struct address_text : seq<not_statement_start, plus<sor<ascii::alnum, one<'.', ':', '/', '_', '-'>>>> {};
 struct address_next : address_text {};
 struct address_list : comma_list<address_text, address_next> {};
 struct address_stmt : seq<k_address, S, must<address_target>, S, must<address_list>> {};
@@ -135,7 +142,7 @@ struct vpn_stmt : seq<k_vpn, S, must<vpn_name>, S, must<k_on>, S, must<vpn_serve
                       star<vpn_prop, S>, must<vpn_close>> {};
 
 // ---- publish DOMAIN on PROXY -> BACKEND:SERVICE [{ tls websocket from ZONES }] -------
-struct domain : plus<sor<ascii::alnum, one<'.', '-', '_', '*'>>> {};
+struct domain : seq<not_statement_start, plus<sor<ascii::alnum, one<'.', '-', '_', '*'>>>> {};
 struct proxy_name : identifier {};
 struct backend_name : identifier {};
 struct backend_service : identifier {};

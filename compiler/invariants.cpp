@@ -42,3 +42,37 @@ void check_invariants(const ir::Policy& policy, const Matrix& matrix, Diagnostic
 }
 
 }  // namespace netpol
+
+namespace netpol {
+
+namespace {
+// Whether the routes pushed to VPN clients reach this destination.
+bool routed(const ir::Policy& p, const ir::Vpn& vpn, const ir::Endpoint& dst) {
+  for (const auto& r : vpn.routes) {
+    if (r == dst) return true;
+    if (r.kind == ir::Endpoint::Kind::zone && dst.kind == ir::Endpoint::Kind::host &&
+        p.hosts[static_cast<std::size_t>(dst.id)].zone == r.id)
+      return true;
+  }
+  return false;
+}
+}  // namespace
+
+void check_vpn_routes(const ir::Policy& policy, Diagnostics& diags) {
+  for (const auto& vpn : policy.vpns) {
+    ir::Endpoint pool{ir::Endpoint::Kind::zone, vpn.pool};
+    std::set<int> warned;
+    for (const auto& f : policy.flows) {
+      if (f.source.endpoint != pool || routed(policy, vpn, f.destination.endpoint)) continue;
+      if (!warned.insert(f.rule).second) continue;
+      const auto& rule = policy.rules[static_cast<std::size_t>(f.rule)];
+      auto& d = diags.warning(code::kVpnUnrouted, rule.location.span,
+                              "VPN clients may reach " + policy.name_of(f.destination.endpoint) + ", but vpn '" +
+                                  vpn.name + "' pushes no route to it");
+      d.notes.push_back({vpn.location.span, "the VPN's routes are set here"});
+      d.hints.push_back("add it to the VPN's routes: route " + policy.name_of(f.destination.endpoint));
+    }
+  }
+}
+
+}  // namespace netpol

@@ -9,4 +9,7 @@ namespace netpol {
 
 void check_invariants(const ir::Policy& policy, const Matrix& matrix, Diagnostics& diags);
 
+// A VPN flow to a destination the VPN pushes no route to can never happen (W600).
+void check_vpn_routes(const ir::Policy& policy, Diagnostics& diags);
+
 }  // namespace netpol

@@ -106,3 +106,22 @@ vpn remote on web { listen udp/1194 from lan  pool vpn  route dmz }
   REQUIRE(c->ok());
   CHECK(rows(*c) == std::vector<std::string>{"lan -> web tcp/443 #0", "web -> db tcp/8080 #1", "lan -> web udp/1194 #2"});
 }
+
+TEST_CASE("A VPN flow no pushed route reaches is a warning, not an error", "[matrix][vpn]") {
+  auto c = testing::compile_text(R"(
+zone dmz
+zone backends
+zone vpn
+address dmz 198.18.10.0/24
+address backends 198.18.2.0/24
+address vpn 198.18.8.0/24
+host gw in dmz
+address gw 198.18.10.10
+vpn remote on gw { listen udp/1194 from dmz  pool vpn  route dmz }
+allow vpn -> gw : tcp/443
+allow vpn -> backends : tcp/8096
+)");
+  CHECK(c->ok());
+  CHECK(testing::codes(*c) == std::vector<std::string>{"W600@12:1"});
+  CHECK_THAT(testing::rendered(*c), Catch::Contains("VPN clients may reach backends, but vpn 'remote' pushes no route to it"));
+}

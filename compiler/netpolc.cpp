@@ -42,11 +42,15 @@ int report(const Compilation& c, bool color) {
 // An unreadable entry file is an I/O error (exit 2), not a policy error.
 bool entry_unreadable(const Compilation& c) { return c.sources.size() == 0; }
 
+std::string count(std::size_t n, const std::string& one, const std::string& many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 std::string summary(const std::string& path, const ir::Policy& p) {
-  return path + ": ok: " + std::to_string(p.zones.size()) + " zones, " + std::to_string(p.hosts.size()) + " hosts, " +
-         std::to_string(p.services.size()) + " services, " + std::to_string(p.rules.size()) + " rules, " +
-         std::to_string(p.invariants.size()) + " invariants hold, " + std::to_string(p.flows.size()) +
-         " allowed flows\n";
+  return path + ": ok: " + count(p.zones.size(), "zone", "zones") + ", " + count(p.hosts.size(), "host", "hosts") +
+         ", " + count(p.services.size(), "service", "services") + ", " +
+         count(p.invariants.size(), "invariant holds", "invariants hold") + ", " +
+         count(p.flows.size(), "allowed flow", "allowed flows") + "\n";
 }
 
 }  // namespace
@@ -74,6 +78,7 @@ int main(int argc, char** argv) {
   matrix->add_option("POLICY", policy_path, "The policy file")->required();
 
   app.footer("Exit codes: 0 ok, 1 the policy has errors, 2 usage or I/O errors.");
+  for (auto* sub : {check, compile, matrix}) sub->fallthrough();  // --color after the subcommand too
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,6 +1,8 @@
 #include "parser.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <tao/pegtl/contrib/parse_tree.hpp>
 
 #include "diagnostic_codes.h"
@@ -34,9 +36,9 @@ using control = pegtl::must_if<g::errors>::control<Rule>;
 // Turns one statement's parse tree into an AST statement.
 class TreeBuilder {
  public:
-  TreeBuilder(int file, std::size_t base) : file_(file), base_(base) {}
+  TreeBuilder(int file, Diagnostics& diags) : file_(file), diags_(diags) {}
 
-  Span span(const Node& n) const { return {file_, base_ + n.m_begin.byte, base_ + n.m_end.byte}; }
+  Span span(const Node& n) const { return {file_, n.m_begin.byte, n.m_end.byte}; }
   ast::Name name(const Node& n) const { return {n.string(), span(n)}; }
 
   template <typename... Types>
@@ -62,7 +64,7 @@ class TreeBuilder {
 
   static long number(const Node& n) {
     auto text = n.string_view();
-    if (text.size() > 9) return 999'999'999;  // out of every range; resolve reports it
+    if (text.size() > 12) return 999'999'999'999;  // out of every range; resolve reports it
     long v = 0;
     for (char c : text) v = v * 10 + (c - '0');
     return v;
@@ -116,6 +118,8 @@ class TreeBuilder {
       ast::ZoneDecl d{name(*child<g::zone_name>(n)), {}, {}, span(n)};
       if (auto* p = child<g::parent_name>(n)) d.parent = name(*p);
       if (auto* b = child<g::bridge_name>(n)) d.bridge = name(*b);
+      for (const auto& c : n.children)
+        if (c->is_type<g::bridge_name>() && c.get() != child<g::bridge_name>(n)) repeated(*c, "'bridge'");
       return d;
     }
     if (is<g::host_stmt, g::node_stmt>(n)) {
@@ -123,6 +127,8 @@ class TreeBuilder {
                       {}, {}, span(n)};
       if (auto* v = child<g::vmid_value>(n)) {
         d.vmid = number(*v);
+        for (const auto& c : n.children)
+          if (c->is_type<g::vmid_value>() && c.get() != v) repeated(*c, "'vmid'");
         d.vmid_span = span(*v);
       }
       return d;
@@ -148,9 +154,11 @@ class TreeBuilder {
       d.span = span(n);
       for (const auto& c : n.children) {
         if (c->is_type<g::vpn_listen>()) {
+          if (d.listen) repeated(*c, "'listen'");
           d.listen = service_ref(*child<g::vpn_listen_service>(*c));
           d.listen_from = names<g::source_name, g::source_next>(*child<g::vpn_listen_from>(*c));
         } else if (c->is_type<g::vpn_pool_zone>()) {
+          if (d.pool) repeated(*c, "'pool'");
           d.pool = name(*c);
         } else if (c->is_type<g::vpn_route>()) {
           for (auto& r : names<g::dest_name, g::dest_next>(*c)) d.routes.push_back(std::move(r));
@@ -174,8 +182,19 @@ class TreeBuilder {
   }
 
  private:
+  // A property that may appear once, given again.
+  void repeated(const Node& n, const std::string& what) const {
+    diags_.error(code::kRepeatedProperty, span(n), what + " is given twice in one block");
+  }
+
+  template <typename Type>
+  std::size_t count(const Node& parent) const {
+    return static_cast<std::size_t>(std::count_if(parent.children.begin(), parent.children.end(),
+                                                  [](const auto& c) { return c->template is_type<Type>(); }));
+  }
+
   int file_;
-  std::size_t base_;
+  Diagnostics& diags_;
 };
 
 bool starts_statement(std::string_view line) {
@@ -191,7 +210,10 @@ bool starts_statement(std::string_view line) {
   return false;
 }
 
-// After a syntax error at `offset`, resume at the next line that starts a statement.
+// After a syntax error at `offset`, resume at the next line that can start a
+// statement: its first word is a statement keyword, or it has text in the first
+// column (not a comment, not a closing brace) -- which is then parsed, and
+// reported if it is not a statement. Indented lines continue the broken statement.
 std::size_t recovery_point(const std::string& text, std::size_t offset) {
   std::size_t pos = text.find('\n', offset);
   while (pos != std::string::npos) {
@@ -199,7 +221,9 @@ std::size_t recovery_point(const std::string& text, std::size_t offset) {
     std::size_t line_end = text.find('\n', line_start);
     auto line = std::string_view(text).substr(line_start, line_end == std::string::npos ? std::string::npos
                                                                                         : line_end - line_start);
-    if (starts_statement(line)) return line_start;
+    bool first_column = !line.empty() && !std::isspace(static_cast<unsigned char>(line[0])) && line[0] != '#' &&
+                        line[0] != '}';
+    if (first_column || starts_statement(line)) return line_start;
     pos = line_end;
   }
   return text.size();
@@ -218,11 +242,14 @@ std::vector<Item> parse_file(int file_id, const SourceSet& sources, Diagnostics&
   std::vector<Item> items;
   std::size_t base = 0;
   while (base <= text.size()) {
-    pegtl::memory_input in(text.data() + base, text.data() + text.size(), sources.file(file_id).display_path);
+    // Start the input at its true line and column, so `bol` in the grammar holds.
+    auto lc = sources.file(file_id).position(base);
+    pegtl::memory_input in(text.data() + base, text.data() + text.size(), sources.file(file_id).display_path, base,
+                           static_cast<std::size_t>(lc.line), static_cast<std::size_t>(lc.column));
     try {
       auto root = pegtl::parse_tree::parse<g::next_statement, selector, pegtl::nothing, control>(in);
       if (!root || root->children.empty()) break;  // end of file
-      TreeBuilder builder(file_id, base);
+      TreeBuilder builder(file_id, diags);
       const Node& stmt = *root->children.front();
       if (stmt.is_type<g::include_stmt>()) {
         auto* path = builder.child<g::include_path>(stmt);
@@ -232,13 +259,14 @@ std::vector<Item> parse_file(int file_id, const SourceSet& sources, Diagnostics&
       }
       base += static_cast<std::size_t>(in.current() - (text.data() + base));
     } catch (const pegtl::parse_error& e) {
-      std::size_t at = base + e.positions().front().byte;
+      std::size_t at = e.positions().front().byte;  // the input counts from the file's start
       std::size_t end = at;
       while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
-      // Something missing at the end of a line is reported there, not at the next line's first word.
+      // Something missing before the next statement is reported where it is missing:
+      // at the end of the line before, not at the next statement's keyword.
       std::size_t back = at;
       while (back > 0 && std::isspace(static_cast<unsigned char>(text[back - 1]))) --back;
-      if (text.find('\n', back) < at) at = end = back;
+      if (text.find('\n', back) < at && starts_statement(std::string_view(text).substr(at))) at = end = back;
       diags.error(code::kSyntax, {file_id, at, end}, std::string(e.message()));
       base = recovery_point(text, at);
       if (base >= text.size()) break;
@@ -254,6 +282,7 @@ class IncludeWalker {
 
   void walk(int file_id, const std::filesystem::path& display, ast::Policy& out) {
     stack_.push_back(display.lexically_normal().string());
+    included_.emplace(stack_.back(), Span{});
     for (auto& item : parse_file(file_id, sources_, diags_)) {
       if (auto* stmt = std::get_if<ast::Statement>(&item)) {
         out.statements.push_back(std::move(*stmt));
@@ -281,6 +310,12 @@ class IncludeWalker {
         return;
       }
     }
+    if (auto [it, fresh] = included_.emplace(target.string(), inc.span); !fresh) {
+      auto& d = diags_.error(code::kIncludedTwice, inc.span, "'" + target.string() + "' is already included");
+      if (it->second.valid()) d.notes.push_back({it->second, "included here"});
+      d.hints.push_back("include each file once: its statements would be defined twice");
+      return;
+    }
     if (static_cast<int>(stack_.size()) >= kMaxIncludeDepth) {
       diags_.error(code::kIncludeDepth, inc.span,
                    "includes are nested more than " + std::to_string(kMaxIncludeDepth) + " deep");
@@ -303,6 +338,7 @@ class IncludeWalker {
   Diagnostics& diags_;
   std::filesystem::path entry_dir_;
   std::vector<std::string> stack_;
+  std::map<std::string, Span> included_;  // every file read so far, with the include that read it
 };
 
 }  // namespace

@@ -28,6 +28,7 @@ std::unique_ptr<Compilation> check_policy(const std::string& path, FileReader& r
   Matrix matrix(c->policy);
   c->policy.flows = matrix.flows();
   check_invariants(c->policy, matrix, c->diags);
+  check_vpn_routes(c->policy, c->diags);
   c->checked = true;
   return c;
 }

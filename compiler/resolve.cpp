@@ -99,6 +99,11 @@ class Resolver {
     return loc;
   }
 
+  // A note only where there is a place to show.
+  static void note(Diagnostic& d, Span span, std::string message) {
+    if (span.valid()) d.notes.push_back({span, std::move(message)});
+  }
+
   // ---- declarations ----------------------------------------------------------
 
   bool check_name(const ast::Name& n) {
@@ -168,8 +173,10 @@ class Resolver {
     ir::Service service;
     service.name = s.name.text;
     service.location = location(s.span);
+    int errors = diags_.error_count();
     for (const auto& spec : s.specs)
       for (auto& p : ports(spec)) service.ports.push_back(p);
+    if (diags_.error_count() > errors) broken_services_.insert(static_cast<int>(out_.services.size()));
     if (add_symbol(s.name, Kind::service, static_cast<int>(out_.services.size())))
       out_.services.push_back(std::move(service));
   }
@@ -311,6 +318,8 @@ class Resolver {
       return;  // a duplicate; reported already
     if (auto parent = zone(*z.parent)) {
       out_.zones[static_cast<std::size_t>(self->second.index)].parent = *parent;
+    } else {
+      broken_zones_.insert(self->second.index);  // its overlaps would only repeat the error
     }
   }
 
@@ -351,6 +360,7 @@ class Resolver {
     for (const auto& text : a.addresses) {
       auto parsed = parse_cidr(text.text);
       if (!parsed.cidr) {
+        if (s->kind == Kind::zone) broken_zones_.insert(s->index);
         auto& d = diags_.error(parsed.canonical ? code::kNonCanonical : code::kBadAddress, text.span, parsed.error);
         if (parsed.canonical)
           d.hints.push_back(s->kind == Kind::zone ? "the network is " + parsed.canonical->str()
@@ -382,6 +392,7 @@ class Resolver {
     for (std::size_t i = 0; i < zones.size(); ++i) {
       auto& z = zones[i];
       if (z.networks.empty() && !zone_addresses_[static_cast<int>(i)].statement.valid()) {
+        broken_zones_.insert(static_cast<int>(i));
         auto& d = diags_.error(code::kMissingAddress, zone_decls_[i]->name.span, "zone '" + z.name + "' has no network");
         d.hints.push_back("add: address " + z.name + " 198.18.1.0/24 (its networks, IPv4 and IPv6)");
       }
@@ -389,7 +400,7 @@ class Resolver {
     }
     // A nested zone lies inside its parent.
     for (std::size_t i = 0; i < zones.size(); ++i) {
-      if (!zones[i].parent) continue;
+      if (!zones[i].parent || broken_zones_.count(*zones[i].parent)) continue;
       const auto& parent = zones[static_cast<std::size_t>(*zones[i].parent)];
       for (std::size_t k = 0; k < zones[i].networks.size(); ++k) {
         const auto& net = zones[i].networks[k];
@@ -399,7 +410,7 @@ class Resolver {
           auto& d = diags_.error(code::kNotNested, zone_addresses_[static_cast<int>(i)].spans[k],
                                  "zone '" + zones[i].name + "' is nested in '" + parent.name + "', but " + net.str() +
                                      " is outside it");
-          d.notes.push_back({zone_addresses_[*zones[i].parent].statement, "'" + parent.name + "' is given here"});
+          note(d, zone_addresses_[*zones[i].parent].statement, "'" + parent.name + "' is given here");
         }
       }
     }
@@ -407,7 +418,7 @@ class Resolver {
     for (std::size_t i = 0; i < zones.size(); ++i) {
       for (std::size_t j = i + 1; j < zones.size(); ++j) {
         bool related = is_ancestor(static_cast<int>(i), static_cast<int>(j)) || is_ancestor(static_cast<int>(j), static_cast<int>(i));
-        if (related) continue;
+        if (related || broken_zones_.count(static_cast<int>(i)) || broken_zones_.count(static_cast<int>(j))) continue;
         for (std::size_t a = 0; a < zones[i].networks.size(); ++a) {
           for (std::size_t b = 0; b < zones[j].networks.size(); ++b) {
             const auto& na = zones[i].networks[a];
@@ -418,8 +429,11 @@ class Resolver {
                                    "zone '" + zones[j].name + "' (" + nb.str() + ") overlaps zone '" + zones[i].name +
                                        "' (" + na.str() + ")");
             d.notes.push_back({zone_addresses_[static_cast<int>(i)].spans[a], "'" + zones[i].name + "' is given here"});
-            d.hints.push_back("if one zone is meant to sit inside the other, say so: zone " + zones[j].name + " in " +
-                              zones[i].name);
+            if (both_catch_all)
+              d.hints.push_back("only one zone can hold every address of a family (a /0)");
+            else
+              d.hints.push_back("if one zone is meant to sit inside the other, say so: zone " + zones[j].name + " in " +
+                                zones[i].name);
           }
         }
       }
@@ -456,20 +470,19 @@ class Resolver {
       }
       for (std::size_t k = 0; k < h.addresses.size(); ++k) {
         const auto& a = h.addresses[k];
-        if (h.zone >= 0) {
+        if (h.zone >= 0 && !broken_zones_.count(h.zone)) {
           auto belongs = owner(a);
           const auto& z = out_.zones[static_cast<std::size_t>(h.zone)];
           if (!belongs) {
             auto& d = diags_.error(code::kOutsideZone, spans.spans[k],
                                    "address " + a.str(true) + " of host '" + h.name + "' is outside zone '" + z.name + "'");
-            if (zone_addresses_[h.zone].statement.valid())
-              d.notes.push_back({zone_addresses_[h.zone].statement, "zone '" + z.name + "' is given here"});
+            note(d, zone_addresses_[h.zone].statement, "zone '" + z.name + "' is given here");
           } else if (*belongs != h.zone) {
             const auto& other = out_.zones[static_cast<std::size_t>(*belongs)];
             auto& d = diags_.error(code::kOutsideZone, spans.spans[k],
                                    "address " + a.str(true) + " of host '" + h.name + "' belongs to zone '" +
                                        other.name + "', not to '" + z.name + "'");
-            d.notes.push_back({zone_addresses_[*belongs].statement, "zone '" + other.name + "' is given here"});
+            note(d, zone_addresses_[*belongs].statement, "zone '" + other.name + "' is given here");
           }
         }
         auto [it, inserted] = address_owner.emplace(a, static_cast<int>(i));
@@ -527,6 +540,11 @@ class Resolver {
     bool ok = true;
     auto list = services({ref}, ok);
     if (!ok) return std::nullopt;
+    if (auto* n = std::get_if<ast::Name>(&ref.ref)) {
+      auto it = symbols_.find(n->text);
+      if (it != symbols_.end() && it->second.kind == Kind::service && broken_services_.count(it->second.index))
+        return std::nullopt;  // its port error is reported already
+    }
     bool single = list.size() == 1 && list[0].port.proto != ir::Proto::icmp &&
                   list[0].port.range.first == list[0].port.range.last;
     if (!single || (tcp_only && list[0].port.proto != ir::Proto::tcp)) {
@@ -567,7 +585,9 @@ class Resolver {
       const auto& nets = out_.zones[static_cast<std::size_t>(*z)].networks;
       auto v4 = std::count_if(nets.begin(), nets.end(), [](const Cidr& c) { return c.family == Family::v4; });
       auto v6 = static_cast<long>(nets.size()) - v4;
-      if (nets.empty() || v4 > 1 || v6 > 1 || out_.zones[static_cast<std::size_t>(*z)].catch_all) {
+      if (broken_zones_.count(*z)) {
+        ok = false;  // its address error is reported already
+      } else if (v4 != 1 || v6 > 1 || out_.zones[static_cast<std::size_t>(*z)].catch_all) {
         diags_.error(code::kVpnPool, v.pool->span,
                      "the VPN pool zone '" + v.pool->text + "' must be one IPv4 network (and at most one IPv6 network)");
         ok = false;
@@ -677,6 +697,8 @@ class Resolver {
   std::map<int, AddressSpans> host_addresses_;
   std::map<std::string, Span> domains_;
   std::size_t vpn_count_ = 0;
+  std::set<int> broken_zones_;     // already reported: unresolved parent, bad or missing address
+  std::set<int> broken_services_;  // already reported: a bad port
 };
 
 }  // namespace

@@ -26,8 +26,13 @@ json location(const ir::Location& loc) { return {{"file", loc.file}, {"line", lo
 void add_ports(json& row, const ir::ServicePort& port) {
   row["proto"] = ir::to_string(port.proto);
   if (port.proto == ir::Proto::icmp) {
+    // First-match can leave any range of types; a name only where one type or all remain.
     bool all = port.range.first == 0 && port.range.last == kIcmpTypeMax;
-    row["icmp_type"] = all ? std::string("any") : icmp_type_name(port.range.first).value_or("?");
+    row["first_type"] = port.range.first;
+    row["last_type"] = port.range.last;
+    if (all) row["icmp_type"] = "any";
+    else if (port.range.first == port.range.last && icmp_type_name(port.range.first))
+      row["icmp_type"] = *icmp_type_name(port.range.first);
   } else {
     row["first_port"] = port.range.first;
     row["last_port"] = port.range.last;
