@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The command-line contract of netpolc: help, version, exit codes, deterministic
+# and atomic output. Usage: cli_test.sh NETPOLC SOURCE_DIR
+set -u
+netpolc=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+passed=0 failed=0
+
+check() {  # check NAME EXPECTED_EXIT COMMAND...
+  local name=$1 want=$2
+  shift 2
+  "$@" >"$work/stdout" 2>"$work/stderr"
+  local got=$?
+  if [ "$got" -eq "$want" ]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $name: exit $got, expected $want"
+    sed 's/^/  stderr: /' "$work/stderr" | head -5
+  fi
+}
+
+expect_text() {  # expect_text NAME FILE TEXT
+  if grep -qF -- "$3" "$2"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1: no '$3' in $2"; fi
+}
+
+check "version" 0 "$netpolc" --version
+expect_text "version text" "$work/stdout" "netpolc 0."
+check "help" 0 "$netpolc" --help
+expect_text "help lists compile" "$work/stdout" "compile"
+for sub in check compile matrix; do
+  check "$sub --help" 0 "$netpolc" "$sub" --help
+  expect_text "$sub --help usage" "$work/stdout" "Usage:"
+done
+check "no subcommand" 2 "$netpolc"
+check "unknown option" 2 "$netpolc" check --frobnicate "$src/policy/homelab.npol"
+check "missing policy file" 2 "$netpolc" check "$work/nope.npol"
+expect_text "missing file named" "$work/stderr" "nope.npol"
+
+check "homelab checks" 0 "$netpolc" check "$src/policy/homelab.npol"
+check "lab checks" 0 "$netpolc" check "$src/policy/lab.npol"
+check "colour after the subcommand" 0 "$netpolc" check --color never "$src/policy/homelab.npol"
+
+printf 'zone lan\nallow lan -> wan : tcp/80\n' >"$work/bad.npol"
+check "policy errors exit 1" 1 "$netpolc" check --color never "$work/bad.npol"
+expect_text "error format" "$work/stderr" "bad.npol:2:14: error[E200]: unknown zone or host 'wan'"
+expect_text "caret line" "$work/stderr" "      |              ^~~"
+
+# Deterministic output: two compiles, byte for byte.
+check "compile 1" 0 "$netpolc" compile "$src/policy/homelab.npol" -o "$work/out1"
+check "compile 2" 0 "$netpolc" compile "$src/policy/homelab.npol" -o "$work/out2"
+if diff -r "$work/out1" "$work/out2" >/dev/null; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: outputs differ"; fi
+check "recompile in place" 0 "$netpolc" compile "$src/policy/homelab.npol" -o "$work/out1"
+if diff -r "$work/out1" "$work/out2" >/dev/null; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: recompiled output differs"; fi
+
+# Nothing half-written: a failing compile leaves the previous output as it was.
+cp -r "$work/out1" "$work/before"
+check "failing compile" 1 "$netpolc" compile "$work/bad.npol" -o "$work/out1"
+if diff -r "$work/out1" "$work/before" >/dev/null; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: a failed compile changed the output"; fi
+mkdir "$work/precious" && echo keep >"$work/precious/file"
+check "foreign directory refused" 2 "$netpolc" compile "$src/policy/homelab.npol" -o "$work/precious"
+expect_text "refusal says why" "$work/stderr" "not a netpolc output directory"
+expect_text "foreign directory kept" "$work/precious/file" "keep"
+check "missing parent refused" 2 "$netpolc" compile "$src/policy/homelab.npol" -o "$work/no/such/out"
+leftovers=$(find "$work" -maxdepth 1 -name '.*tmp-*' | wc -l)
+if [ "$leftovers" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: temporary directories left behind"; fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
