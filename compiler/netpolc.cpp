@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "matrix_text.h"
+#include "npm/npm_apply.h"
 #include "output_dir.h"
 #include "pipeline.h"
 #include "version.h"
@@ -73,9 +74,30 @@ int main(int argc, char** argv) {
   auto* compile = app.add_subcommand("compile", "Check a policy, then write every target into DIR atomically");
   compile->add_option("POLICY", policy_path, "The policy file")->required();
   compile->add_option("-o,--output", out_dir, "The output directory (replaced as a whole)")->required();
+  TargetOptions target_options;
+  compile->add_option("--openvpn-ca", target_options.openvpn_ca, "The VPN host's CA certificate path")
+      ->capture_default_str();
+  compile->add_option("--openvpn-cert", target_options.openvpn_cert, "The VPN server's certificate path")
+      ->capture_default_str();
+  compile->add_option("--openvpn-key", target_options.openvpn_key, "The VPN server's private key path")
+      ->capture_default_str();
+  compile->add_option("--openvpn-tls-crypt", target_options.openvpn_tls_crypt, "The VPN's tls-crypt key path")
+      ->capture_default_str();
 
   auto* matrix = app.add_subcommand("matrix", "Check a policy and print its resolved flow matrix");
   matrix->add_option("POLICY", policy_path, "The policy file")->required();
+
+  NpmApplyOptions npm_options;
+  auto* npm = app.add_subcommand("npm", "Nginx Proxy Manager: apply the compiled proxy hosts to a live NPM");
+  npm->require_subcommand(1);
+  auto* npm_apply_cmd = npm->add_subcommand("apply", "Create, update or delete only what netpol manages; a second run changes nothing");
+  npm_apply_cmd->add_option("--url", npm_options.url, "NPM's address, e.g. http://198.18.10.10:81")->required();
+  npm_apply_cmd->add_option("--user", npm_options.user, "The NPM user's e-mail")->required();
+  npm_apply_cmd->add_option("--password-file", npm_options.password_file, "A file holding the password")
+      ->required()
+      ->check(CLI::ExistingFile);
+  npm_apply_cmd->add_flag("--dry-run", npm_options.dry_run, "Print the plan; change nothing");
+  npm_apply_cmd->add_option("DIR", npm_options.dir, "The compiled out/npm folder")->required()->check(CLI::ExistingDirectory);
 
   app.footer("Exit codes: 0 ok, 1 the policy has errors, 2 usage or I/O errors.");
   for (auto* sub : {check, compile, matrix}) sub->fallthrough();  // --color after the subcommand too
@@ -92,6 +114,8 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
+  if (*npm) return npm_apply(npm_options, std::cout, std::cerr);
+
   bool colored = use_color(color);
   DiskFileReader reader;
   auto c = check_policy(policy_path, reader);
@@ -104,7 +128,7 @@ int main(int argc, char** argv) {
   } else if (*matrix) {
     std::cout << matrix_text(c->policy);
   } else if (*compile) {
-    auto files = build_outputs(*c);
+    auto files = build_outputs(*c, target_options);
     if (int s = report(*c, colored); s != kExitOk) return s;
     if (auto error = write_output_dir(out_dir, files); !error.empty()) {
       std::cerr << "netpolc: error: " << error << "\n";

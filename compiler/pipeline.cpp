@@ -33,10 +33,10 @@ std::unique_ptr<Compilation> check_policy(const std::string& path, FileReader& r
   return c;
 }
 
-OutputSet build_outputs(Compilation& c) {
+OutputSet build_outputs(Compilation& c, const TargetOptions& options) {
   OutputSet out;
   if (!c.ok()) return out;
-  emit_all_targets(c.policy, out, c.diags);
+  emit_all_targets(c.policy, options, out, c.diags);
   if (c.diags.has_errors()) return {};
   out["manifest.json"] = manifest_json(c.policy, out);
   return out;

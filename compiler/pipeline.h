@@ -13,6 +13,7 @@
 #include "matrix.h"
 #include "output_set.h"
 #include "source.h"
+#include "target_options.h"
 
 namespace netpol {
 
@@ -28,6 +29,6 @@ struct Compilation {
 std::unique_ptr<Compilation> check_policy(const std::string& path, FileReader& reader);
 
 // Every target's files plus manifest.json, in memory; empty when the policy has errors.
-OutputSet build_outputs(Compilation& c);
+OutputSet build_outputs(Compilation& c, const TargetOptions& options = {});
 
 }  // namespace netpol

@@ -4,9 +4,10 @@
 #include "diagnostics.h"
 #include "ir.h"
 #include "output_set.h"
+#include "target_options.h"
 
 namespace netpol {
 
-void emit_all_targets(const ir::Policy& policy, OutputSet& out, Diagnostics& diags);
+void emit_all_targets(const ir::Policy& policy, const TargetOptions& options, OutputSet& out, Diagnostics& diags);
 
 }  // namespace netpol
