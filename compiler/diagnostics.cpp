@@ -24,8 +24,8 @@ int Diagnostics::error_count() const {
 
 int Diagnostics::warning_count() const { return static_cast<int>(list_.size()) - error_count(); }
 
-std::vector<Diagnostic> Diagnostics::sorted() const {
-  auto out = list_;
+std::vector<Diagnostic> Diagnostics::sorted(std::size_t first) const {
+  std::vector<Diagnostic> out(list_.begin() + static_cast<std::ptrdiff_t>(std::min(first, list_.size())), list_.end());
   std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
     if (a.span.file != b.span.file) return a.span.file < b.span.file;
     return a.span.begin < b.span.begin;

@@ -33,7 +33,8 @@ class Diagnostics {
   int error_count() const;
   int warning_count() const;
   // Sorted by file, then position; the order is stable for equal positions.
-  std::vector<Diagnostic> sorted() const;
+  // `first`: only those added from that index on (a later stage's).
+  std::vector<Diagnostic> sorted(std::size_t first = 0) const;
   const std::vector<Diagnostic>& all() const { return list_; }
 
  private:

@@ -46,14 +46,19 @@ void check_invariants(const ir::Policy& policy, const Matrix& matrix, Diagnostic
 namespace netpol {
 
 namespace {
-// Whether the routes pushed to VPN clients reach this destination.
+// The networks an endpoint stands for (a zone's own, not those of zones nested in it).
+std::vector<Cidr> networks(const ir::Policy& p, const ir::Endpoint& e) {
+  return e.kind == ir::Endpoint::Kind::zone ? p.zones[static_cast<std::size_t>(e.id)].networks
+                                            : p.hosts[static_cast<std::size_t>(e.id)].addresses;
+}
+
+// Whether the routes pushed to VPN clients reach this destination: some network of
+// it lies inside a routed network (a route to lan also reaches a zone nested in lan).
 bool routed(const ir::Policy& p, const ir::Vpn& vpn, const ir::Endpoint& dst) {
-  for (const auto& r : vpn.routes) {
-    if (r == dst) return true;
-    if (r.kind == ir::Endpoint::Kind::zone && dst.kind == ir::Endpoint::Kind::host &&
-        p.hosts[static_cast<std::size_t>(dst.id)].zone == r.id)
-      return true;
-  }
+  for (const auto& route : vpn.routes)
+    for (const auto& r : networks(p, route))
+      for (const auto& d : networks(p, dst))
+        if (r.contains(d)) return true;
   return false;
 }
 }  // namespace

@@ -125,3 +125,20 @@ allow vpn -> backends : tcp/8096
   CHECK(testing::codes(*c) == std::vector<std::string>{"W600@12:1"});
   CHECK_THAT(testing::rendered(*c), Catch::Contains("VPN clients may reach backends, but vpn 'remote' pushes no route to it"));
 }
+
+TEST_CASE("A route to a zone also reaches the zones nested in it", "[matrix][vpn]") {
+  auto c = testing::compile_text(R"(
+zone lan
+zone servers in lan
+zone vpn
+address lan 198.18.1.0/24
+address servers 198.18.1.16/28
+address vpn 198.18.8.0/24
+host gw in lan
+address gw 198.18.1.2
+vpn remote on gw { listen udp/1194 from lan  pool vpn  route lan }
+allow vpn -> servers : tcp/8096
+)");
+  CHECK(c->ok());
+  CHECK(c->diags.all().empty());
+}

@@ -27,9 +27,9 @@ bool use_color(const std::string& mode) {
   return ::isatty(STDERR_FILENO) && !(no_color && *no_color);
 }
 
-// Prints every diagnostic; returns the exit code the checks deserve.
-int report(const Compilation& c, bool color) {
-  for (const auto& d : c.diags.sorted()) std::cerr << render(d, c.sources, color);
+// Prints the diagnostics from index `first` on; returns the exit code the checks deserve.
+int report(const Compilation& c, bool color, std::size_t first = 0) {
+  for (const auto& d : c.diags.sorted(first)) std::cerr << render(d, c.sources, color);
   int errors = c.diags.error_count();
   int warnings = c.diags.warning_count();
   if (errors > 0) {
@@ -128,8 +128,9 @@ int main(int argc, char** argv) {
   } else if (*matrix) {
     std::cout << matrix_text(c->policy);
   } else if (*compile) {
+    std::size_t reported = c->diags.all().size();
     auto files = build_outputs(*c, target_options);
-    if (int s = report(*c, colored); s != kExitOk) return s;
+    if (int s = report(*c, colored, reported); s != kExitOk) return s;
     if (auto error = write_output_dir(out_dir, files); !error.empty()) {
       std::cerr << "netpolc: error: " << error << "\n";
       return kExitUsage;

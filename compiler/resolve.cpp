@@ -142,7 +142,7 @@ void Resolver::declare(const ast::HostDecl& h) {
   if (h.vmid) {
     if (*h.vmid < 100 || *h.vmid > 999'999'999)
       diags_.error(code::kBadNumber, h.vmid_span,
-                   "VM id " + std::to_string(*h.vmid) + " is out of range (Proxmox uses 100 to 999999999)");
+                   "VM id " + std::string(sources_.text(h.vmid_span)) + " is out of range (Proxmox uses 100 to 999999999)");
     else
       host.vmid = static_cast<int>(*h.vmid);
   }

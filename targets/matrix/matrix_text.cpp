@@ -29,7 +29,7 @@ std::string matrix_text(const ir::Policy& p) {
   std::string out;
   for (const auto& r : rows)
     out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {}\n", r[0], width[0], r[1], width[1], r[2], width[2], r[3]);
-  out += fmt::format("{} allowed flows; everything else is denied.\n", p.flows.size());
+  out += fmt::format("{} allowed flow{}; everything else is denied.\n", p.flows.size(), p.flows.size() == 1 ? "" : "s");
   return out;
 }
 
