@@ -8,6 +8,8 @@
 
 #include "matrix_text.h"
 #include "npm/npm_apply.h"
+#include "proxmox/proxmox_drift.h"
+#include "ufw/ufw_drift.h"
 #include "output_dir.h"
 #include "pipeline.h"
 #include "version.h"
@@ -54,6 +56,35 @@ std::string summary(const std::string& path, const ir::Policy& p) {
          count(p.flows.size(), "allowed flow", "allowed flows") + "\n";
 }
 
+// Each target's deployed rules against what the policy implies.
+int report_drift(const ir::Policy& policy, const std::string& proxmox_dir, const std::string& ufw_dir) {
+  if (proxmox_dir.empty() && ufw_dir.empty()) {
+    std::cerr << "netpolc: error: drift needs --proxmox DIR, --ufw DIR or both\n";
+    return kExitUsage;
+  }
+  std::vector<std::string> errors;
+  std::vector<EnforcedRule> expected, deployed;
+  auto add = [](std::vector<EnforcedRule>& to, std::vector<EnforcedRule> from) {
+    to.insert(to.end(), from.begin(), from.end());
+  };
+  if (!proxmox_dir.empty()) {
+    add(expected, proxmox_expected(policy));
+    add(deployed, proxmox_deployed(proxmox_dir, errors));
+  }
+  if (!ufw_dir.empty()) {
+    add(expected, ufw_expected(policy));
+    add(deployed, ufw_deployed(ufw_dir, errors));
+  }
+  for (const auto& e : errors) std::cerr << "netpolc: error: " << e << "\n";
+  auto d = compare(expected, deployed);
+  std::cout << drift_text(d);
+  if (!errors.empty()) return kExitUsage;
+  std::cout << (d.empty() ? "no drift: the deployed rules allow exactly what the policy allows\n"
+                          : std::to_string(d.missing.size()) + " missing, " + std::to_string(d.extra.size()) +
+                                " extra, " + std::to_string(d.changed.size()) + " changed\n");
+  return d.empty() ? kExitOk : kExitPolicy;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,6 +118,15 @@ int main(int argc, char** argv) {
   auto* matrix = app.add_subcommand("matrix", "Check a policy and print its resolved flow matrix");
   matrix->add_option("POLICY", policy_path, "The policy file")->required();
 
+  std::string proxmox_dir, ufw_dir;
+  auto* drift = app.add_subcommand("drift", "Compare deployed firewall files with what the policy compiles to, as flows");
+  drift->add_option("POLICY", policy_path, "The policy file")->required();
+  drift->add_option("--proxmox", proxmox_dir, "A copy of the deployed cluster.fw, host.fw and <vmid>.fw files")
+      ->check(CLI::ExistingDirectory);
+  drift->add_option("--ufw", ufw_dir, "A copy of each VM's user.rules and user6.rules, as <host>.rules and <host>.rules6")
+      ->check(CLI::ExistingDirectory);
+  drift->footer("Exit codes: 0 no drift, 1 drift (or policy errors), 2 usage or unreadable files.");
+
   NpmApplyOptions npm_options;
   auto* npm = app.add_subcommand("npm", "Nginx Proxy Manager: apply the compiled proxy hosts to a live NPM");
   npm->require_subcommand(1);
@@ -100,7 +140,7 @@ int main(int argc, char** argv) {
   npm_apply_cmd->add_option("DIR", npm_options.dir, "The compiled out/npm folder")->required()->check(CLI::ExistingDirectory);
 
   app.footer("Exit codes: 0 ok, 1 the policy has errors, 2 usage or I/O errors.");
-  for (auto* sub : {check, compile, matrix}) sub->fallthrough();  // --color after the subcommand too
+  for (auto* sub : {check, compile, matrix, drift}) sub->fallthrough();  // --color after the subcommand too
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -127,6 +167,8 @@ int main(int argc, char** argv) {
     std::cout << summary(policy_path, c->policy);
   } else if (*matrix) {
     std::cout << matrix_text(c->policy);
+  } else if (*drift) {
+    return report_drift(c->policy, proxmox_dir, ufw_dir);
   } else if (*compile) {
     std::size_t reported = c->diags.all().size();
     auto files = build_outputs(*c, target_options);

@@ -67,5 +67,14 @@ check "missing parent refused" 2 "$netpolc" compile "$src/policy/homelab.npol" -
 leftovers=$(find "$work" -maxdepth 1 -name '.*tmp-*' | wc -l)
 if [ "$leftovers" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: temporary directories left behind"; fi
 
+# Drift: the compiled files against the policy are clean; an edited deployed file is not.
+check "drift clean" 0 "$netpolc" drift "$src/policy/homelab.npol" --proxmox "$work/out1/proxmox" --ufw "$work/out1/ufw"
+expect_text "drift says none" "$work/stdout" "no drift"
+cp -r "$work/out1/proxmox" "$work/deployed"
+sed -i 's/^IN ACCEPT -source +dc\/lan -p tcp -dport 22 /IN ACCEPT -source +dc\/lan -p tcp -dport 22,5432 /' "$work/deployed/cluster.fw"
+check "drift found" 1 "$netpolc" drift "$src/policy/homelab.npol" --proxmox "$work/deployed"
+expect_text "drift names the flow" "$work/stdout" "tcp/5432"
+check "drift needs a target" 2 "$netpolc" drift "$src/policy/homelab.npol"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -68,7 +68,12 @@ AddressSet address_set(const ir::Policy& p, const ir::FlowEnd& end) {
   }
   for (int h : end.except_hosts)
     for (const auto& a : p.hosts[static_cast<std::size_t>(h)].addresses) add_unique(set.exclude, a);
-  // Keep only exclusions that fall inside the set (another family's or an outer zone's are no-ops).
+  // An exclusion that is a whole included network removes it (a nested zone on its
+  // parent's exact network, a /32 zone held by its own host): never keep it as included.
+  std::erase_if(set.include, [&](const Cidr& i) {
+    return std::any_of(set.exclude.begin(), set.exclude.end(), [&](const Cidr& x) { return x.contains(i); });
+  });
+  // Keep only exclusions that fall inside what is left (another family's or an outer zone's are no-ops).
   std::erase_if(set.exclude, [&](const Cidr& x) {
     return std::none_of(set.include.begin(), set.include.end(), [&](const Cidr& i) { return i.contains(x) && i != x; });
   });

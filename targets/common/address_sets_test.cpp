@@ -65,3 +65,21 @@ TEST_CASE("The catch-all zone is two halves minus every other zone", "[address_s
   }
   CHECK(std::any_of(networks.begin(), networks.end(), [](const Cidr& n) { return n.contains(*parse_cidr("8.8.8.8").cidr); }));
 }
+
+TEST_CASE("A nested zone on its parent's exact network leaves the parent empty, not whole", "[address_sets]") {
+  auto c = testing::compile_text(R"(
+zone lan
+zone same in lan
+address lan 198.18.1.0/24
+address same 198.18.1.0/24
+allow lan -> same : tcp/80
+)");
+  INFO(testing::rendered(*c));
+  REQUIRE(c->ok());
+  auto set = address_set(c->policy, {{ir::Endpoint::Kind::zone, *c->policy.find_zone("lan")}, {}});
+  CHECK(set.include.empty());
+  CHECK(set.exclude.empty());
+  CHECK(disjoint_cidrs(set).empty());
+  auto same = address_set(c->policy, {{ir::Endpoint::Kind::zone, *c->policy.find_zone("same")}, {}});
+  CHECK(strs(same.include) == std::vector<std::string>{"198.18.1.0/24"});
+}

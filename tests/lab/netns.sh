@@ -57,8 +57,18 @@
 #   lab_listen NS ADDR PORT                   TCP listener (accept+close), tracked, waits until bound
 #   lab_probe_tcp NS ADDR PORT TIMEOUT        prints connected|refused|timeout|unreachable|error
 #                                             rc 0|1|2|3|4
+#   lab_spawn NS LOG CMD...                   tracked background CMD in NS (capped at LAB_MAX_LIFETIME),
+#                                             output to LOG (a path inside $LAB_DIR)
+#   lab_wait_port NS PORT                     wait (5 s at most) until a TCP listener is bound in NS
+#   lab_http_backend NS ADDR PORT NAME        HTTP listener answering 200 "backend NAME host=H real-ip=R
+#                                             upgrade=U" (the request's headers), tracked, waits until bound
 #   lab_ufw_prepare TAG                       print a fresh pristine ufw scratch dir
 #   lab_ufw_ns NS DIR CMD...                  run CMD in NS with DIR bind-mounted as ufw's config
+#   lab_addr6 NS IF ADDR6/PLEN                IPv6 address inside 2001:db8::/32, no DAD (usable at once)
+#   lab_route6 NS DEST6|default VIA6          IPv6 route (2001:db8::/32 only)
+#   lab_listen6 NS ADDR6 PORT                 like lab_listen, on an IPv6 address of 2001:db8::/32
+#   lab_probe_tcp6 NS ADDR6 PORT TIMEOUT      like lab_probe_tcp, to an IPv6 address of 2001:db8::/32
+#   lab_track_pid PID                         journal a background process of ours for lab_cleanup
 #   lab_host_fingerprint                      hash of root-ns firewall/links/routes/sysctls/ufw files
 #   lab_cleanup                               idempotent; also run by trap on EXIT/INT/TERM/HUP
 #   lab_on_interrupt SIG                      optional hook YOU define; called after cleanup on a signal
@@ -256,6 +266,49 @@ lab_probe_tcp() { # SRC_NS DST_ADDR PORT TIMEOUT -> prints result word
     return 4
 }
 
+# ---- services: tracked background processes ----------------------------------------------
+lab_spawn() { # NS LOG CMD... : background CMD inside NS, journaled, capped at LAB_MAX_LIFETIME seconds
+    local ns=$1 log=$2 pid
+    shift 2
+    lab__own_ns "$ns" || return 1
+    [ "$#" -gt 0 ] || { lab_die "lab_spawn: no command"; return 1; }
+    case "$log" in "$LAB_DIR"/*) ;; *) lab_die "lab_spawn: log '$log' must be inside $LAB_DIR"; return 1 ;; esac
+    ip netns exec "${LAB_PREFIX}$ns" timeout "$LAB_MAX_LIFETIME" "$@" </dev/null >"$log" 2>&1 \
+        {LAB_FD_OUT}>&- {LAB_FD_ERR}>&- &
+    pid=$!
+    lab__journal pids "$pid"
+}
+
+lab_wait_port() { # NS PORT : a TCP listener bound in NS within 5 s
+    lab__own_ns "$1" && lab__valid_port "$2" || return 1
+    lab_wait_until 50 0.1 lab__port_bound "${LAB_PREFIX}$1" "$2" || lab_die "nothing listens on port $2 in $1 within 5s"
+}
+
+lab_http_backend() { # NS ADDR PORT NAME : HTTP/1.1 server that tells who it is and what it was sent
+    local ns=$1 addr=$2 port=$3 name=$4
+    lab__own_ns "$ns" && lab__valid_ip "$addr" && lab__valid_port "$port" || return 1
+    [[ "$name" =~ ^[a-z0-9_-]{1,32}$ ]] || { lab_die "bad backend name '$name'"; return 1; }
+    lab_spawn "$ns" "$LAB_DIR/http-$ns-$port.log" /usr/bin/python3 -c '
+import http.server, sys
+name = sys.argv[3]
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        h = self.headers
+        body = ("backend %s host=%s real-ip=%s upgrade=%s\n" % (name, h.get("Host", ""), h.get("X-Real-IP", ""),
+                                                              h.get("Upgrade", ""))).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), Handler).serve_forever()
+' "$addr" "$port" "$name" || return 1
+    lab_wait_port "$ns" "$port"
+}
+
 # ---- ufw sandbox ------------------------------------------------------------------------
 lab_ufw_prepare() { # TAG -> prints path of a fresh scratch dir with pristine ufw config
     local tag=$1 d t
@@ -318,6 +371,77 @@ lab_ufw_ns() { # NS DIR CMD...
     [ "$#" -gt 0 ] || { lab_die "lab_ufw_ns: no command"; return 1; }
     ip netns exec "${LAB_PREFIX}$ns" unshare --mount --propagation private -- \
         /bin/bash -c "$LAB__UFW_INNER" lab-ufw "$dir" "$LAB_HOST_NETNS" "$@"
+}
+
+# ---- IPv6 (2001:db8::/32 only) and process tracking (added for tests/lab/openvpn_lab_test.sh) ----
+lab__ip6_in_lab() { # ADDR6 -> 0 if a plain IPv6 address inside 2001:db8::/32
+    [[ "$1" =~ ^2001:0{0,3}[dD][bB]8(:[0-9a-fA-F]{0,4}){1,6}$ ]]
+}
+lab__valid_ip6() { lab__ip6_in_lab "$1" || lab_die "address '$1' must be inside 2001:db8::/32"; }
+lab__valid_addr6() { # ADDR6/PLEN, PLEN 32..128
+    local ip=${1%/*} plen=${1##*/}
+    [[ "$1" == */* ]] && [[ "$plen" =~ ^[0-9]+$ ]] && [ "$plen" -ge 32 ] && [ "$plen" -le 128 ] \
+        && lab__ip6_in_lab "$ip" || lab_die "address '$1' must be CIDR inside 2001:db8::/32"
+}
+
+lab_addr6() { # NS IF ADDR6/PLEN : no duplicate address detection, so the address is usable at once
+    lab__own_ns "$1" && lab__valid_if "$2" && lab__valid_addr6 "$3" || return 1
+    ip -n "${LAB_PREFIX}$1" -6 addr add "$3" dev "$2" nodad
+}
+
+lab_route6() { # NS DEST6(CIDR|default) VIA6
+    lab__own_ns "$1" || return 1
+    [ "$2" = default ] || lab__valid_addr6 "$2" || return 1
+    lab__valid_ip6 "$3" || return 1
+    ip -n "${LAB_PREFIX}$1" -6 route add "$2" via "$3"
+}
+
+lab_track_pid() { # PID : cleaned up (TERM, then KILL) by lab_cleanup like lab_listen's listeners
+    [[ "$1" =~ ^[0-9]+$ ]] || { lab_die "bad pid '$1'"; return 1; }
+    lab__journal pids "$1"
+}
+
+lab__port_bound6() { # fullns port
+    ip netns exec "$1" ss -Hltn6 "sport = :$2" 2>/dev/null | grep -q .
+}
+
+lab_listen6() { # NS ADDR6 PORT : accept-and-close TCP listener on an IPv6 address
+    local ns=$1 addr=$2 port=$3 pid
+    lab__own_ns "$ns" && lab__valid_ip6 "$addr" && lab__valid_port "$port" || return 1
+    ip netns exec "${LAB_PREFIX}$ns" timeout "$LAB_MAX_LIFETIME" /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(64)
+while True:
+    c, _ = s.accept()
+    c.close()
+' "$addr" "$port" </dev/null >/dev/null 2>"$LAB_DIR/listen6-$ns-$port.err" {LAB_FD_OUT}>&- {LAB_FD_ERR}>&- &
+    pid=$!
+    lab__journal pids "$pid"
+    if ! lab_wait_until 50 0.1 lab__port_bound6 "${LAB_PREFIX}$ns" "$port"; then
+        lab_die "listener [$addr]:$port in $ns not bound within 5s: $(cat "$LAB_DIR/listen6-$ns-$port.err" 2>/dev/null)"
+        return 1
+    fi
+}
+
+lab_probe_tcp6() { # SRC_NS DST_ADDR6 PORT TIMEOUT -> prints result word (as lab_probe_tcp)
+    local ns=$1 addr=$2 port=$3 t=$4 out rc
+    lab__own_ns "$ns" && lab__valid_ip6 "$addr" && lab__valid_port "$port" || { echo error; return 4; }
+    [[ "$t" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { lab_die "bad timeout '$t'"; echo error; return 4; }
+    out=$(timeout -k 1 "$t" ip netns exec "${LAB_PREFIX}$ns" \
+        /bin/bash -c 'exec 3<>"/dev/tcp/$1/$2"' probe "$addr" "$port" 2>&1)
+    rc=$?
+    if [ "$rc" -eq 0 ]; then echo connected; return 0; fi
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then echo timeout; return 2; fi
+    case "$out" in
+        *refused*) echo refused; return 1 ;;
+        *"No route"* | *unreachable*) echo unreachable; return 3 ;;
+    esac
+    lab_log "probe $ns -> [$addr]:$port rc=$rc: $out"
+    echo error
+    return 4
 }
 
 # ---- host isolation check ---------------------------------------------------------------
