@@ -61,6 +61,9 @@ bool routed(const ir::Policy& p, const ir::Vpn& vpn, const ir::Endpoint& dst) {
         if (r.contains(d)) return true;
   return false;
 }
+bool in_pool(const ir::Policy& p, const ir::Vpn& vpn, const ir::Endpoint& e) {
+  return e.kind == ir::Endpoint::Kind::host && p.hosts[static_cast<std::size_t>(e.id)].zone == vpn.pool;
+}
 }  // namespace
 
 void check_vpn_routes(const ir::Policy& policy, Diagnostics& diags) {
@@ -69,6 +72,7 @@ void check_vpn_routes(const ir::Policy& policy, Diagnostics& diags) {
     std::set<int> warned;
     for (const auto& f : policy.flows) {
       if (f.source.endpoint != pool || routed(policy, vpn, f.destination.endpoint)) continue;
+      if (f.destination.endpoint == pool || in_pool(policy, vpn, f.destination.endpoint)) continue;  // client to client
       if (!warned.insert(f.rule).second) continue;
       const auto& rule = policy.rules[static_cast<std::size_t>(f.rule)];
       auto& d = diags.warning(code::kVpnUnrouted, rule.location.span,

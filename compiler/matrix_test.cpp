@@ -142,3 +142,20 @@ allow vpn -> servers : tcp/8096
   CHECK(c->ok());
   CHECK(c->diags.all().empty());
 }
+
+TEST_CASE("VPN clients reaching each other need no pushed route", "[matrix][vpn]") {
+  auto c = testing::compile_text(R"(
+zone dmz
+zone vpn
+address dmz 198.18.10.0/24
+address vpn 198.18.8.0/24
+host gw in dmz
+address gw 198.18.10.10
+host laptop in vpn
+address laptop 198.18.8.50
+vpn remote on gw { listen udp/1194 from dmz  pool vpn  route dmz }
+allow vpn -> vpn, laptop : tcp/22
+)");
+  CHECK(c->ok());
+  CHECK(c->diags.all().empty());
+}
