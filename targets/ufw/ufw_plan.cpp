@@ -139,7 +139,7 @@ class Planner {
   }
 
   void check_icmp(const ir::Flow& f, int vm, std::optional<int> pool) {
-    bool out = covers(p_, f.source, vm);
+    bool out = covers(p_, f.source, vm) && !is_host(f.destination, vm);  // to itself: loopback, which ufw accepts
     bool in = covers(p_, f.destination, vm);
     bool routed = pool && (within_zone(p_, f.source, *pool) || within_zone(p_, f.destination, *pool)) &&
                   !is_host(f.source, vm) && !is_host(f.destination, vm);
