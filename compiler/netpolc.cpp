@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "audit_command.h"
 #include "matrix_text.h"
 #include "npm/npm_apply.h"
 #include "proxmox/proxmox_drift.h"
@@ -127,6 +128,11 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingDirectory);
   drift->footer("Exit codes: 0 no drift, 1 drift (or policy errors), 2 usage or unreadable files.");
 
+  AuditCommand audit_options;
+  auto* audit = add_audit_command(app, audit_options);
+  DiffCommand diff_options;
+  auto* diff = add_diff_command(app, diff_options);
+
   NpmApplyOptions npm_options;
   auto* npm = app.add_subcommand("npm", "Nginx Proxy Manager: apply the compiled proxy hosts to a live NPM");
   npm->require_subcommand(1);
@@ -140,7 +146,7 @@ int main(int argc, char** argv) {
   npm_apply_cmd->add_option("DIR", npm_options.dir, "The compiled out/npm folder")->required()->check(CLI::ExistingDirectory);
 
   app.footer("Exit codes: 0 ok, 1 the policy has errors, 2 usage or I/O errors.");
-  for (auto* sub : {check, compile, matrix, drift}) sub->fallthrough();  // --color after the subcommand too
+  for (auto* sub : {check, compile, matrix, drift, audit, diff}) sub->fallthrough();  // --color after the subcommand too
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -158,6 +164,15 @@ int main(int argc, char** argv) {
 
   bool colored = use_color(color);
   DiskFileReader reader;
+  if (*diff) {
+    // Both sides are compared even when one breaks an invariant: that is what a review must see.
+    auto old_c = check_policy(diff_options.old_policy, reader);
+    auto new_c = check_policy(diff_options.new_policy, reader);
+    report(*old_c, colored);
+    report(*new_c, colored);
+    return run_diff_command(diff_options, *old_c, *new_c, std::cout, std::cerr);
+  }
+  if (*audit) policy_path = audit_options.policy;
   auto c = check_policy(policy_path, reader);
   int status = report(*c, colored);
   if (entry_unreadable(*c)) return kExitUsage;
@@ -167,6 +182,8 @@ int main(int argc, char** argv) {
     std::cout << summary(policy_path, c->policy);
   } else if (*matrix) {
     std::cout << matrix_text(c->policy);
+  } else if (*audit) {
+    return run_audit_command(audit_options, *c, std::cout, std::cerr);
   } else if (*drift) {
     return report_drift(c->policy, proxmox_dir, ufw_dir);
   } else if (*compile) {

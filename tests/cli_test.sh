@@ -76,5 +76,16 @@ check "drift found" 1 "$netpolc" drift "$src/policy/homelab.npol" --proxmox "$wo
 expect_text "drift names the flow" "$work/stdout" "tcp/5432"
 check "drift needs a target" 2 "$netpolc" drift "$src/policy/homelab.npol"
 
+# Audit and diff.
+check "audit" 0 "$netpolc" audit "$src/policy/homelab.npol"
+expect_text "audit starts with the internet" "$work/stdout" "internet (zone, catch-all"
+check "audit json" 0 "$netpolc" audit --format json "$src/policy/homelab.npol"
+check "diff of a policy with itself" 0 "$netpolc" diff --fail-on-new-exposure "$src/policy/homelab.npol" "$src/policy/homelab.npol"
+mkdir -p "$work/pr"
+cp "$src/policy/"*.npol "$work/pr/"
+echo 'allow vm-extranet -> vm-intranet : tcp/6379' >>"$work/pr/flows.npol"
+check "diff finds new exposure" 1 "$netpolc" diff --fail-on-new-exposure "$src/policy/homelab.npol" "$work/pr/homelab.npol"
+expect_text "diff names the port" "$work/stdout" "6379"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
