@@ -7,6 +7,8 @@
 #include <iostream>
 
 #include "audit_command.h"
+#include "lint.h"
+#include "report_formats.h"
 #include "matrix_text.h"
 #include "npm/npm_apply.h"
 #include "proxmox/proxmox_drift.h"
@@ -57,6 +59,22 @@ std::string summary(const std::string& path, const ir::Policy& p) {
          count(p.flows.size(), "allowed flow", "allowed flows") + "\n";
 }
 
+// check: the compiler's checks, then the lint (shadowed, redundant, unused...), in one format.
+int run_check(Compilation& c, const std::string& path, const std::string& format, bool werror, bool color) {
+  if (c.checked) lint_policy(c.policy, c.diags);  // also when the only errors are broken invariants
+  if (format == "json") {
+    std::cout << diagnostics_json(c);
+  } else if (format == "sarif") {
+    std::cout << diagnostics_sarif(c);
+  } else {
+    report(c, color);
+    if (c.ok()) std::cout << summary(path, c.policy);
+  }
+  if (entry_unreadable(c)) return kExitUsage;
+  bool failed = c.diags.has_errors() || (werror && c.diags.warning_count() > 0);
+  return failed ? kExitPolicy : kExitOk;
+}
+
 // Each target's deployed rules against what the policy implies.
 int report_drift(const ir::Policy& policy, const std::string& proxmox_dir, const std::string& ufw_dir) {
   if (proxmox_dir.empty() && ufw_dir.empty()) {
@@ -101,6 +119,13 @@ int main(int argc, char** argv) {
   std::string policy_path;
   auto* check = app.add_subcommand("check", "Parse, resolve and prove a policy; print every error");
   check->add_option("POLICY", policy_path, "The policy file (e.g. policy/homelab.npol)")->required();
+  std::string check_format = "text";
+  bool werror = false;
+  check->add_option("--format", check_format, "text (to stderr), json or sarif (SARIF 2.1.0, to stdout)")
+      ->check(CLI::IsMember({"text", "json", "sarif"}))
+      ->capture_default_str();
+  check->add_flag("--werror", werror, "Warnings fail the check (exit 1)");
+  check->footer("Exit codes: 0 ok, 1 errors (or warnings with --werror), 2 usage or I/O errors.");
 
   std::string out_dir;
   auto* compile = app.add_subcommand("compile", "Check a policy, then write every target into DIR atomically");
@@ -174,13 +199,12 @@ int main(int argc, char** argv) {
   }
   if (*audit) policy_path = audit_options.policy;
   auto c = check_policy(policy_path, reader);
+  if (*check) return run_check(*c, policy_path, check_format, werror, colored);
   int status = report(*c, colored);
   if (entry_unreadable(*c)) return kExitUsage;
   if (status != kExitOk) return status;
 
-  if (*check) {
-    std::cout << summary(policy_path, c->policy);
-  } else if (*matrix) {
+  if (*matrix) {
     std::cout << matrix_text(c->policy);
   } else if (*audit) {
     return run_audit_command(audit_options, *c, std::cout, std::cerr);

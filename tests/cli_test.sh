@@ -76,6 +76,17 @@ check "drift found" 1 "$netpolc" drift "$src/policy/homelab.npol" --proxmox "$wo
 expect_text "drift names the flow" "$work/stdout" "tcp/5432"
 check "drift needs a target" 2 "$netpolc" drift "$src/policy/homelab.npol"
 
+# Lint findings, --werror and machine formats.
+printf 'zone lan\nzone dmz\naddress lan 198.18.1.0/24\naddress dmz 198.18.2.0/24\nallow lan -> dmz : tcp/80\nallow lan -> dmz : tcp/80\n' >"$work/shadow.npol"
+check "a shadowed rule is a warning" 0 "$netpolc" check --color never "$work/shadow.npol"
+expect_text "shadowed rule named" "$work/stderr" "warning[W800]"
+check "--werror fails on it" 1 "$netpolc" check --werror "$work/shadow.npol"
+check "sarif" 0 "$netpolc" check --format sarif "$work/shadow.npol"
+expect_text "sarif version" "$work/stdout" '"version": "2.1.0"'
+check "json" 1 "$netpolc" check --format json "$work/bad.npol"
+expect_text "json names the code" "$work/stdout" "E200"
+check "homelab passes with --werror" 0 "$netpolc" check --werror "$src/policy/homelab.npol"
+
 # Audit and diff.
 check "audit" 0 "$netpolc" audit "$src/policy/homelab.npol"
 expect_text "audit starts with the internet" "$work/stdout" "internet (zone, catch-all"

@@ -15,12 +15,14 @@ std::string read(const std::string& path) {
 }
 }  // namespace
 
-// The compiler's codes and every target's (targets/<name>/<name>_codes.h).
+// The compiler's codes, every target's and the verifier's (targets/<name>/<name>_codes.h, verifier/<name>/<name>_codes.h).
 std::string all_code_headers() {
   std::string text = read(NETPOL_DIAGNOSTIC_CODES);
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(std::string(NETPOL_SOURCE_DIR) + "/targets")) {
-    auto name = entry.path().filename().string();
-    if (name.size() > 9 && name.ends_with("_codes.h")) text += read(entry.path().string());
+  for (const char* dir : {"/targets", "/verifier"}) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(std::string(NETPOL_SOURCE_DIR) + dir)) {
+      auto name = entry.path().filename().string();
+      if (name.size() > 9 && name.ends_with("_codes.h")) text += read(entry.path().string());
+    }
   }
   return text;
 }
