@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "audit_command.h"
+#include "explain_command.h"
 #include "lint.h"
 #include "report_formats.h"
 #include "matrix_text.h"
@@ -157,6 +158,8 @@ int main(int argc, char** argv) {
   auto* audit = add_audit_command(app, audit_options);
   DiffCommand diff_options;
   auto* diff = add_diff_command(app, diff_options);
+  ExplainCommand explain_options;
+  auto* explain = add_explain_command(app, explain_options);
 
   NpmApplyOptions npm_options;
   auto* npm = app.add_subcommand("npm", "Nginx Proxy Manager: apply the compiled proxy hosts to a live NPM");
@@ -171,7 +174,7 @@ int main(int argc, char** argv) {
   npm_apply_cmd->add_option("DIR", npm_options.dir, "The compiled out/npm folder")->required()->check(CLI::ExistingDirectory);
 
   app.footer("Exit codes: 0 ok, 1 the policy has errors, 2 usage or I/O errors.");
-  for (auto* sub : {check, compile, matrix, drift, audit, diff}) sub->fallthrough();  // --color after the subcommand too
+  for (auto* sub : {check, compile, matrix, drift, audit, diff, explain}) sub->fallthrough();  // --color after the subcommand too
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -198,10 +201,12 @@ int main(int argc, char** argv) {
     return run_diff_command(diff_options, *old_c, *new_c, std::cout, std::cerr);
   }
   if (*audit) policy_path = audit_options.policy;
+  if (*explain) policy_path = explain_options.policy;
   auto c = check_policy(policy_path, reader);
   if (*check) return run_check(*c, policy_path, check_format, werror, colored);
   int status = report(*c, colored);
   if (entry_unreadable(*c)) return kExitUsage;
+  if (*explain) return run_explain_command(explain_options, *c, std::cout, std::cerr);  // 1 means denied, 3 policy errors
   if (status != kExitOk) return status;
 
   if (*matrix) {

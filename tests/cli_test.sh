@@ -87,6 +87,13 @@ check "json" 1 "$netpolc" check --format json "$work/bad.npol"
 expect_text "json names the code" "$work/stdout" "E200"
 check "homelab passes with --werror" 0 "$netpolc" check --werror "$src/policy/homelab.npol"
 
+# Explain: 0 allowed, 1 denied, 2 unknown names.
+check "explain allowed" 0 "$netpolc" explain "$src/policy/homelab.npol" lan vm-extranet 443/tcp
+expect_text "explain quotes the Proxmox line" "$work/stdout" "IN ACCEPT -source +dc/lan"
+check "explain denied" 1 "$netpolc" explain "$src/policy/homelab.npol" vm-extranet vm-intranet 5432/tcp
+check "explain unknown" 2 "$netpolc" explain "$src/policy/homelab.npol" lan vm-extranett 443/tcp
+expect_text "explain suggests" "$work/stderr" "did you mean 'vm-extranet'"
+
 # Audit and diff.
 check "audit" 0 "$netpolc" audit "$src/policy/homelab.npol"
 expect_text "audit starts with the internet" "$work/stdout" "internet (zone, catch-all"

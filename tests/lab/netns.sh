@@ -227,23 +227,25 @@ lab__port_bound() { # fullns port
     ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q .
 }
 
-lab_listen() { # NS ADDR PORT : accept-and-close TCP listener, capped at LAB_MAX_LIFETIME seconds
-    local ns=$1 addr=$2 port=$3 pid
-    lab__own_ns "$ns" && lab__valid_ip "$addr" && lab__valid_port "$port" || return 1
+lab_listen() { # NS ADDR PORT : accept-and-close TCP listener (IPv4 or IPv6), capped at LAB_MAX_LIFETIME seconds
+    local ns=$1 addr=$2 port=$3 pid family=AF_INET check=lab__valid_ip bound=lab__port_bound err
+    if [[ "$addr" == *:* ]]; then family=AF_INET6 check=lab__valid_ip6 bound=lab__port_bound6; fi
+    lab__own_ns "$ns" && "$check" "$addr" && lab__valid_port "$port" || return 1
+    err="$LAB_DIR/listen-$ns-$port-${family}.err"
     ip netns exec "${LAB_PREFIX}$ns" timeout "$LAB_MAX_LIFETIME" /usr/bin/python3 -c '
 import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s = socket.socket(getattr(socket, sys.argv[3]), socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2])))
 s.listen(64)
 while True:
     c, _ = s.accept()
     c.close()
-' "$addr" "$port" </dev/null >/dev/null 2>"$LAB_DIR/listen-$ns-$port.err" {LAB_FD_OUT}>&- {LAB_FD_ERR}>&- &
+' "$addr" "$port" "$family" </dev/null >/dev/null 2>"$err" {LAB_FD_OUT}>&- {LAB_FD_ERR}>&- &
     pid=$!
     lab__journal pids "$pid"
-    if ! lab_wait_until 50 0.1 lab__port_bound "${LAB_PREFIX}$ns" "$port"; then
-        lab_die "listener $addr:$port in $ns not bound within 5s: $(cat "$LAB_DIR/listen-$ns-$port.err" 2>/dev/null)"
+    if ! lab_wait_until 50 0.1 "$bound" "${LAB_PREFIX}$ns" "$port"; then
+        lab_die "listener $addr:$port in $ns not bound within 5s: $(cat "$err" 2>/dev/null)"
         return 1
     fi
 }
@@ -405,25 +407,9 @@ lab__port_bound6() { # fullns port
     ip netns exec "$1" ss -Hltn6 "sport = :$2" 2>/dev/null | grep -q .
 }
 
-lab_listen6() { # NS ADDR6 PORT : accept-and-close TCP listener on an IPv6 address
-    local ns=$1 addr=$2 port=$3 pid
-    lab__own_ns "$ns" && lab__valid_ip6 "$addr" && lab__valid_port "$port" || return 1
-    ip netns exec "${LAB_PREFIX}$ns" timeout "$LAB_MAX_LIFETIME" /usr/bin/python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2])))
-s.listen(64)
-while True:
-    c, _ = s.accept()
-    c.close()
-' "$addr" "$port" </dev/null >/dev/null 2>"$LAB_DIR/listen6-$ns-$port.err" {LAB_FD_OUT}>&- {LAB_FD_ERR}>&- &
-    pid=$!
-    lab__journal pids "$pid"
-    if ! lab_wait_until 50 0.1 lab__port_bound6 "${LAB_PREFIX}$ns" "$port"; then
-        lab_die "listener [$addr]:$port in $ns not bound within 5s: $(cat "$LAB_DIR/listen6-$ns-$port.err" 2>/dev/null)"
-        return 1
-    fi
+lab_listen6() { # NS ADDR6 PORT : the same, for callers that name the family
+    lab__valid_ip6 "$2" || return 1
+    lab_listen "$@"
 }
 
 lab_probe_tcp6() { # SRC_NS DST_ADDR6 PORT TIMEOUT -> prints result word (as lab_probe_tcp)
