@@ -2,9 +2,9 @@
 # The SARIF output validates against the SARIF 2.1.0 JSON schema (validate_sarif.js), for a policy
 # without findings, one with every lint code, and policies with compiler errors; the validator is
 # proven to reject broken logs; --werror turns warnings into a failing exit.
-#   bash verifier/lint/sarif/sarif_schema_test.sh NETPOL_LINT_REPORT SOURCE_DIR NODE_DIR
+#   bash verifier/lint/sarif/sarif_schema_test.sh NETPOLC SOURCE_DIR NODE_DIR
 set -u
-report="${1:?usage: sarif_schema_test.sh NETPOL_LINT_REPORT SOURCE_DIR NODE_DIR}"
+report="${1:?usage: sarif_schema_test.sh NETPOLC SOURCE_DIR NODE_DIR}"
 src="${2:?}"
 node_dir="${3:?}"
 here="$src/verifier/lint/sarif"
@@ -22,7 +22,7 @@ trap 'rm -rf -- "$tmp"' EXIT
 # NAME POLICY EXPECTED_EXIT [--werror]: render as SARIF (from SOURCE_DIR, so paths are relative) and validate.
 check() {
     local name="$1" policy="$2" want="$3"; shift 3
-    (cd "$src" && "$report" "$policy" sarif "$@") >"$tmp/$name.sarif" 2>"$tmp/$name.err"
+    (cd "$src" && "$report" check --format sarif "$@" "$policy") >"$tmp/$name.sarif" 2>"$tmp/$name.err"
     local got=$?
     if [ "$got" -eq "$want" ]; then pass "$name: exit $got"; else fail "$name: exit $got, expected $want"; cat "$tmp/$name.err"; fi
     if timeout 60 node "$here/validate_sarif.js" "$tmp/$name.sarif" >"$tmp/$name.ajv" 2>&1; then
@@ -50,7 +50,7 @@ if grep -q '"uri": "verifier/lint/testdata/findings.npol"' "$tmp/findings.sarif"
 else fail "findings: uri"; grep '"uri"' "$tmp/findings.sarif" | head -3; fi
 if grep -q '"uri": "file:///' "$tmp/absolute-path.sarif"; then pass "absolute path: file: uri"; else fail "absolute path: uri"; fi
 # A clean policy: with --werror no warnings either; exits 1 with --werror when it has warnings.
-(cd "$src" && "$report" verifier/lint/testdata/findings.npol text --werror) >/dev/null 2>&1 && fail "--werror passed a policy with findings" || pass "--werror fails on findings"
+(cd "$src" && "$report" check --werror verifier/lint/testdata/findings.npol) >/dev/null 2>&1 && fail "--werror passed a policy with findings" || pass "--werror fails on findings"
 
 # The validator rejects broken logs (so a pass above means something).
 timeout 30 node -e '
