@@ -103,7 +103,7 @@ TEST_CASE("The resolved matrix is exactly the seed's flows", "[homelab]") {
   REQUIRE(h.c->ok());
   std::multiset<std::string> rows;
   for (const auto& f : h.c->policy.flows)
-    rows.insert(flow_end_text(h.c->policy, f.source) + " -> " + flow_end_text(h.c->policy, f.destination) + " " +
+    rows.insert(h.c->policy.describe(f.source) + " -> " + h.c->policy.describe(f.destination) + " " +
                 ir::ServicePort{f.proto, f.ports}.str());
   std::multiset<std::string> expected = {
       // LAN clients -> EXTRANET

@@ -27,6 +27,15 @@ std::string ServicePort::str() const {
   return out;
 }
 
+std::string Policy::describe(const FlowEnd& end) const {
+  std::string out = name_of(end.endpoint);
+  if (end.except_hosts.empty()) return out;
+  out += " (other than";
+  for (std::size_t i = 0; i < end.except_hosts.size(); ++i)
+    out += (i ? ", " : " ") + hosts[static_cast<std::size_t>(end.except_hosts[i])].name;
+  return out + ")";
+}
+
 std::optional<int> Policy::find_zone(const std::string& name) const {
   for (std::size_t i = 0; i < zones.size(); ++i)
     if (zones[i].name == name) return static_cast<int>(i);

@@ -158,6 +158,8 @@ struct Policy {
     return e.kind == Endpoint::Kind::zone ? zones[static_cast<std::size_t>(e.id)].name
                                           : hosts[static_cast<std::size_t>(e.id)].name;
   }
+  // "lan", "vm-extranet", "extranet (other than vm-extranet)": how every output names a flow end.
+  std::string describe(const FlowEnd& end) const;
   std::optional<int> find_zone(const std::string& name) const;
   std::optional<int> find_host(const std::string& name) const;
 };

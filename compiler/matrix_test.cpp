@@ -22,7 +22,7 @@ address db 198.18.2.11
 std::vector<std::string> rows(const Compilation& c) {
   std::vector<std::string> out;
   for (const auto& f : c.policy.flows)
-    out.push_back(flow_end_text(c.policy, f.source) + " -> " + flow_end_text(c.policy, f.destination) + " " +
+    out.push_back(c.policy.describe(f.source) + " -> " + c.policy.describe(f.destination) + " " +
                   ir::ServicePort{f.proto, f.ports}.str() + " #" + std::to_string(f.rule));
   return out;
 }

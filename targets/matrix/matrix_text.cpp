@@ -6,21 +6,12 @@
 
 namespace netpol {
 
-std::string flow_end_text(const ir::Policy& p, const ir::FlowEnd& end) {
-  std::string out = p.name_of(end.endpoint);
-  if (end.except_hosts.empty()) return out;
-  out += " (other than";
-  for (std::size_t i = 0; i < end.except_hosts.size(); ++i)
-    out += (i ? ", " : " ") + p.hosts[static_cast<std::size_t>(end.except_hosts[i])].name;
-  return out + ")";
-}
-
 std::string matrix_text(const ir::Policy& p) {
   using Row = std::array<std::string, 4>;
   std::vector<Row> rows{{"SOURCE", "DESTINATION", "SERVICE", "RULE"}};
   for (const auto& f : p.flows) {
     const auto& rule = p.rules[static_cast<std::size_t>(f.rule)];
-    rows.push_back({flow_end_text(p, f.source), flow_end_text(p, f.destination),
+    rows.push_back({p.describe(f.source), p.describe(f.destination),
                     ir::ServicePort{f.proto, f.ports}.str(), rule.location.where() + "  " + rule.text});
   }
   std::array<std::size_t, 3> width{};

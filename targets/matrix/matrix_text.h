@@ -8,7 +8,4 @@ namespace netpol {
 
 std::string matrix_text(const ir::Policy& policy);
 
-// "lan", "extranet (other than vm-extranet)"
-std::string flow_end_text(const ir::Policy& policy, const ir::FlowEnd& end);
-
 }  // namespace netpol

@@ -34,14 +34,6 @@ std::string dot_quote(const std::string& s) {
   return out + "\"";
 }
 
-std::string md_cell(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|') out += '\\';
-    out += c;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -209,6 +201,15 @@ std::string audit_dot(const ir::Policy& p, const Exposure& e) {
     }
   }
   return out + "}\n";
+}
+
+std::string md_cell(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
 }
 
 }  // namespace netpol::audit

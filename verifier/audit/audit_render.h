@@ -13,6 +13,8 @@ std::string audit_markdown(const ir::Policy& policy, const Exposure& e);
 std::string audit_dot(const ir::Policy& policy, const Exposure& e);
 
 // One vertex and one path step as JSON; shared with `netpolc diff`.
+// A Markdown table cell: "|" escaped.
+std::string md_cell(const std::string& s);
 nlohmann::ordered_json vertex_json(const Vertex& v);
 nlohmann::ordered_json path_json(const Exposure& e, const std::vector<Step>& path);
 

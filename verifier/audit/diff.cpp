@@ -110,15 +110,6 @@ json exposure_json(const std::vector<ExposureChange>& list) {
   return out;
 }
 
-std::string md_cell(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
 std::string md_flows(const std::string& title, const std::vector<FlowChange>& list) {
   if (list.empty()) return {};
   std::string out = "\n### " + title + "\n\n| source | destination | service | rule |\n| --- | --- | --- | --- |\n";

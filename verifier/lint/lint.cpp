@@ -113,11 +113,7 @@ class Linter {
   std::string atom_text(int atom) const {
     if (atom < hosts_) return p_.hosts[static_cast<std::size_t>(atom)].name;
     int zone = atom - hosts_;
-    std::string out = p_.zones[static_cast<std::size_t>(zone)].name;
-    const auto& except = zone_hosts_[static_cast<std::size_t>(zone)];
-    for (std::size_t i = 0; i < except.size(); ++i)
-      out += (i ? ", " : " (other than ") + p_.hosts[static_cast<std::size_t>(except[i])].name;
-    return except.empty() ? out : out + ")";
+    return p_.describe({{ir::Endpoint::Kind::zone, zone}, zone_hosts_[static_cast<std::size_t>(zone)]});
   }
 
   // "tcp/22 from lan (other than pve) to pve": one concrete packet, the first port.
