@@ -48,13 +48,15 @@ struct ZoneDecl {  // zone NAME [in PARENT] { bridge IF }
   Span span;
 };
 
-struct HostDecl {  // host NAME in ZONE { vmid N }   |   node NAME in ZONE
+struct HostDecl {  // host NAME in ZONE { vmid N  docker "compose.yml" }   |   node NAME in ZONE
   Name name;
   Name zone;
   bool is_node = false;
   std::optional<long> vmid;
   Span vmid_span;
   Span span;
+  bool docker = false;
+  std::vector<Name> compose_files;  // as written, relative to the declaring file's folder
 };
 
 struct ServiceDecl {  // service NAME SPEC, SPEC ...

@@ -37,6 +37,7 @@ struct k_in : kw<TAO_PEGTL_STRING("in")> {};
 struct k_on : kw<TAO_PEGTL_STRING("on")> {};
 struct k_bridge : kw<TAO_PEGTL_STRING("bridge")> {};
 struct k_vmid : kw<TAO_PEGTL_STRING("vmid")> {};
+struct k_docker : kw<TAO_PEGTL_STRING("docker")> {};
 struct k_listen : kw<TAO_PEGTL_STRING("listen")> {};
 struct k_from : kw<TAO_PEGTL_STRING("from")> {};
 struct k_pool : kw<TAO_PEGTL_STRING("pool")> {};
@@ -100,12 +101,17 @@ struct zone_close : one<'}'> {};
 struct zone_body : seq<one<'{'>, S, star<zone_prop, S>, must<zone_close>> {};
 struct zone_stmt : seq<k_zone, S, must<zone_name>, S, opt<zone_parent, S>, opt<zone_body>> {};
 
-// ---- host NAME in ZONE [{ vmid N }]   node NAME in ZONE -----------------------------
+// ---- host NAME in ZONE [{ vmid N  docker ["compose.yml", ...] }]   node NAME in ZONE ---
 struct host_name : identifier {};
 struct host_zone : identifier {};
 struct host_in : seq<k_in, S, must<host_zone>> {};
 struct vmid_value : number {};
-struct host_prop : seq<k_vmid, S, must<vmid_value>> {};
+struct compose_path : plus<not_one<'"', '\n', '\r'>> {};
+struct compose_quote : one<'"'> {};
+struct compose_file : seq<one<'"'>, must<compose_path>, must<compose_quote>> {};
+struct compose_next : compose_file {};
+struct docker_prop : seq<k_docker, opt<S, comma_list<compose_file, compose_next>>> {};
+struct host_prop : sor<seq<k_vmid, S, must<vmid_value>>, docker_prop> {};
 struct host_close : one<'}'> {};
 struct host_body : seq<one<'{'>, S, star<host_prop, S>, must<host_close>> {};
 struct host_stmt : seq<k_host, S, must<host_name>, S, must<host_in>, S, opt<host_body>> {};
@@ -187,7 +193,10 @@ template <> inline constexpr const char* message<host_name> = "expected the host
 template <> inline constexpr const char* message<host_zone> = "expected the zone's name after 'in'";
 template <> inline constexpr const char* message<host_in> = "expected 'in ZONE' after the host's name";
 template <> inline constexpr const char* message<vmid_value> = "expected a number after 'vmid' (the Proxmox VM id)";
-template <> inline constexpr const char* message<host_close> = "expected 'vmid N' or '}' in the host block";
+template <> inline constexpr const char* message<host_close> = "expected 'vmid N', 'docker' or '}' in the host block";
+template <> inline constexpr const char* message<compose_path> = "expected the compose file's name between the quotes";
+template <> inline constexpr const char* message<compose_quote> = "expected '\"' to close the compose file's name";
+template <> inline constexpr const char* message<compose_next> = "expected another compose file in double quotes after ','";
 template <> inline constexpr const char* message<source_next> = "expected a zone, host or 'any' after ','";
 template <> inline constexpr const char* message<dest_next> = "expected a zone, host or 'any' after ','";
 template <> inline constexpr const char* message<source_list> = "expected the source: a zone, host or 'any'";

@@ -38,6 +38,12 @@ struct Host {
   std::vector<Cidr> addresses;   // single addresses (/32, /128), sorted
   std::optional<int> vmid;       // a Proxmox VM
   bool is_node = false;          // the Proxmox node itself
+  bool docker = false;           // runs Docker: published container ports bypass its INPUT chain
+  struct ComposeFile {
+    std::string path;            // as written, resolved against the declaring file's folder
+    Location location;
+  };
+  std::vector<ComposeFile> compose_files;  // its docker-compose files, for `netpolc audit --compose`
   std::string bridge;            // from its zone
 };
 

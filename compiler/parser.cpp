@@ -24,7 +24,7 @@ using selector = pegtl::parse_tree::selector<
         g::service_stmt, g::service_decl_name, g::l4_spec, g::l4_proto, g::icmp_spec, g::icmp_type,
         g::port_range, g::port_range_next, g::port_first, g::port_last, g::service_ref, g::service_ref_next,
         g::service_name, g::zone_stmt, g::zone_name, g::parent_name, g::bridge_name, g::host_stmt,
-        g::node_stmt, g::host_name, g::host_zone, g::vmid_value, g::rule_stmt, g::rule_kind, g::source_name,
+        g::node_stmt, g::host_name, g::host_zone, g::vmid_value, g::docker_prop, g::compose_path, g::rule_stmt, g::rule_kind, g::source_name,
         g::source_next, g::dest_name, g::dest_next, g::vpn_stmt, g::vpn_name, g::vpn_server, g::vpn_listen,
         g::vpn_listen_service, g::vpn_listen_from, g::vpn_pool_zone, g::vpn_route, g::publish_stmt, g::domain,
         g::proxy_name, g::backend_name, g::backend_service, g::publish_from, g::publish_tls,
@@ -124,12 +124,19 @@ class TreeBuilder {
     }
     if (is<g::host_stmt, g::node_stmt>(n)) {
       ast::HostDecl d{name(*child<g::host_name>(n)), name(*child<g::host_zone>(n)), n.is_type<g::node_stmt>(),
-                      {}, {}, span(n)};
+                      {}, {}, span(n), false, {}};
       if (auto* v = child<g::vmid_value>(n)) {
         d.vmid = number(*v);
         for (const auto& c : n.children)
           if (c->is_type<g::vmid_value>() && c.get() != v) repeated(*c, "'vmid'");
         d.vmid_span = span(*v);
+      }
+      if (auto* dk = child<g::docker_prop>(n)) {
+        d.docker = true;
+        for (const auto& c : n.children)
+          if (c->is_type<g::docker_prop>() && c.get() != dk) repeated(*c, "'docker'");
+        for (const auto& c : dk->children)
+          if (c->is_type<g::compose_path>()) d.compose_files.push_back(name(*c));
       }
       return d;
     }

@@ -99,3 +99,33 @@ TEST_CASE("Include cycles and missing files point at the include line", "[parser
   auto missing = testing::compile({{"main.npol", "zone xx\n  include \"nope.npol\"\n"}});
   CHECK(testing::codes(*missing) == std::vector<std::string>{"E501@2:3"});
 }
+
+TEST_CASE("A host runs Docker, with compose files relative to the file that says so", "[parser]") {
+  auto c = testing::compile({{"main.npol", "include \"sites/hosts.npol\"\n"},
+                             {"sites/hosts.npol",
+                              "zone lan { bridge vmbr0 }\naddress lan 198.18.1.0/24\n"
+                              "address aa 198.18.1.10\naddress bb 198.18.1.11\naddress cc 198.18.1.12\n"
+                              "host aa in lan { vmid 100  docker \"compose/a.yml\", \"../shared.yml\" }\n"
+                              "host bb in lan { docker }\n"
+                              "host cc in lan { vmid 102 }\n"}});
+  REQUIRE(c->ok());
+  const auto& hosts = c->policy.hosts;
+  const auto& a = hosts[static_cast<std::size_t>(*c->policy.find_host("aa"))];
+  CHECK(a.docker);
+  REQUIRE(a.compose_files.size() == 2);
+  CHECK(a.compose_files[0].path == "sites/compose/a.yml");
+  CHECK(a.compose_files[1].path == "shared.yml");
+  CHECK(a.compose_files[0].location.where() == "sites/hosts.npol:6");
+  CHECK(a.compose_files[0].location.column == 36);
+  const auto& b = hosts[static_cast<std::size_t>(*c->policy.find_host("bb"))];
+  CHECK(b.docker);
+  CHECK(b.compose_files.empty());
+  CHECK_FALSE(hosts[static_cast<std::size_t>(*c->policy.find_host("cc"))].docker);
+}
+
+TEST_CASE("'docker' twice in one host block is E104", "[parser]") {
+  auto c = testing::compile_text(
+      "zone lan { bridge vmbr0 }\naddress lan 198.18.1.0/24\naddress aa 198.18.1.10\n"
+      "host aa in lan { docker \"x.yml\"  docker }\n");
+  CHECK(testing::codes(*c) == std::vector<std::string>{"E104@4:34"});
+}

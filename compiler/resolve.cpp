@@ -1,10 +1,12 @@
 #include "resolve.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <regex>
 
 #include "diagnostic_codes.h"
 #include "icmp_types.h"
+
 #include "resolver.h"
 
 namespace netpol {
@@ -139,6 +141,12 @@ void Resolver::declare(const ast::HostDecl& h) {
   host.name = h.name.text;
   host.location = location(h.span);
   host.is_node = h.is_node;
+  host.docker = h.docker;
+  for (const auto& f : h.compose_files) {
+    // Relative to the declaring file's folder, as includes are; kept relative to the entry's folder.
+    const auto from = std::filesystem::path(sources_.file(f.span.file).relative_path).parent_path();
+    host.compose_files.push_back({(from / f.text).lexically_normal().string(), location(f.span)});
+  }
   if (h.vmid) {
     if (*h.vmid < 100 || *h.vmid > 999'999'999)
       diags_.error(code::kBadNumber, h.vmid_span,

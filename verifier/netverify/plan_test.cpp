@@ -102,7 +102,7 @@ TEST_CASE("the node plan probes from the bridged zones to the VMs and the node",
   CHECK(vpn.sources[0].kind == LiveEnd::Kind::vpn_client);
 }
 
-TEST_CASE("--ports parses tcp, udp and bare ports, and refuses the rest", "[plan]") {
+TEST_CASE("The --ports list parses tcp, udp and bare ports, and refuses the rest", "[plan]") {
   const auto ports = parse_port_list("tcp/8443,udp/500,25565");
   REQUIRE(ports.size() == 3);
   CHECK(ports[1].proto == ir::Proto::udp);

@@ -34,7 +34,7 @@ root_state() { # what a lab must never change in the root namespace
 BEFORE=$(root_state)
 cleanup() {
     [ -n "${PID:-}" ] && kill -KILL "$PID" 2>/dev/null
-    "$NETVERIFY" cleanup >/dev/null 2>&1
+    "$NETVERIFY" lab down >/dev/null 2>&1
     rm -rf "$WORK"
 }
 trap cleanup EXIT
