@@ -4,7 +4,7 @@ set -euo pipefail
 # Build: compilers, CMake and the libraries. Tests: the real tools the targets are proven with.
 packages=(build-essential cmake ninja-build pkg-config libssl-dev libboost-graph-dev libyaml-cpp-dev tao-pegtl-dev
           libfmt-dev nlohmann-json3-dev libnl-3-dev libnl-route-3-dev catch2 libcli11-dev libcpp-httplib-dev
-          iproute2 python3 ufw iptables nginx-light openvpn easy-rsa openssl curl graphviz)
+          iproute2 python3 ufw iptables nftables nginx-light openvpn easy-rsa openssl curl graphviz)
 # The NPM schema checks run on Node.js: Debian's, unless the machine already has one.
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()

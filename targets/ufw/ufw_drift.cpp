@@ -182,7 +182,10 @@ std::vector<EnforcedRule> ufw_deployed(const std::string& dir, std::vector<std::
   std::set<std::string> hosts;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     auto ext = entry.path().extension().string();
-    if (entry.is_regular_file() && (ext == ".rules" || ext == ".rules6")) hosts.insert(entry.path().stem().string());
+    auto stem = entry.path().stem().string();
+    // <host>.after.rules is a Docker host's after.rules block: not a user.rules.
+    bool after_block = ext == ".rules" && stem.size() > 6 && stem.ends_with(".after");
+    if (entry.is_regular_file() && (ext == ".rules" || ext == ".rules6") && !after_block) hosts.insert(stem);
   }
   std::vector<EnforcedRule> out;
   for (const auto& host : hosts) {

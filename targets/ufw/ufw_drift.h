@@ -1,7 +1,8 @@
 #pragma once
 // Drift for the UFW target (see targets/common/drift.h). Points are "ufw/<host>";
 // directions are "in", "out", and on a VPN server "in on tun0", "route in on tun0",
-// "route out on tun0": the interface is part of what a rule allows.
+// "route out on tun0": the interface is part of what a rule allows. A Docker host's
+// after.rules block is not in user.rules and not compared (docs/targets/ufw.md).
 // ICMP is not compared: ufw has no ICMP rules (docs/targets/ufw.md).
 #include <string>
 #include <vector>

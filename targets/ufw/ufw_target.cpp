@@ -1,6 +1,7 @@
 #include "ufw_target.h"
 
 #include "comment.h"
+#include "ufw_docker.h"
 #include "ufw_plan.h"
 #include "ufw_rule.h"
 
@@ -79,7 +80,7 @@ ufw --force enable
 exit "$status"
 )sh";
 
-std::string script(const ir::Policy& p, const ufw::HostRules& h) {
+std::string script(const ir::Policy& p, const ufw::HostRules& h, const std::string& docker_block) {
   std::string out = "#!/bin/sh\n# " + provenance(p) + "\n";
   out += "# ufw of " + describe(p, h) + ": deny incoming, outgoing and routed; allow what the policy allows.\n";
   out += "# Run as root on the VM. Re-runnable: no step allows more than the old and the new rules together.\n";
@@ -88,6 +89,7 @@ std::string script(const ir::Policy& p, const ufw::HostRules& h) {
   out += kDefaults;
   for (const auto* rules : {&h.v4, &h.v6})
     for (const auto& r : *rules) out += "ufw " + ufw::cli_args(r) + "\n";
+  if (!docker_block.empty()) out += ufw::docker_script_step(docker_block);
   out += "\n# The policy's rules as `ufw show added` prints them (without comments).\nwanted='";
   for (const auto* rules : {&h.v4, &h.v6})
     for (const auto& r : *rules) out += ufw::added_spec(r) + "\n";
@@ -101,9 +103,17 @@ std::string script(const ir::Policy& p, const ufw::HostRules& h) {
 void emit_ufw(const ir::Policy& policy, OutputSet& out, Diagnostics& diags) {
   for (const auto& h : ufw::plan_ufw(policy, diags)) {
     std::string base = "ufw/" + policy.hosts[static_cast<std::size_t>(h.host)].name;
+    std::string docker_block;  // a Docker host: the after.rules block that polices Docker's traffic
+    if (policy.hosts[static_cast<std::size_t>(h.host)].docker) {
+      docker_block = ufw::docker_after_rules(
+          policy, h.host,
+          {provenance(policy), "Docker on " + describe(policy, h) + ": DOCKER-USER passes only the flows of the policy",
+           "append to /etc/ufw/after.rules (the .sh does), then ufw reload: see docs/targets/ufw.md"});
+      out[base + ".after.rules"] = docker_block;
+    }
     out[base + ".rules"] = ufw::user_rules_file(h.v4, false, rules_header(policy, h, false));
     out[base + ".rules6"] = ufw::user_rules_file(h.v6, true, rules_header(policy, h, true));
-    out[base + ".sh"] = script(policy, h);
+    out[base + ".sh"] = script(policy, h, docker_block);
   }
 }
 

@@ -238,6 +238,8 @@ for vm in $VMS; do
     d="${UFW_B[$vm]}"
     install_file "$OUT/ufw/$h.rules" "$d/etc-ufw/user.rules" && install_file "$OUT/ufw/$h.rules6" "$d/etc-ufw/user6.rules" ||
         abort "installing $h.rules"
+    # A Docker host's DOCKER-USER part, appended to after.rules as the .sh appends it.
+    if [ -f "$OUT/ufw/$h.after.rules" ]; then cat "$OUT/ufw/$h.after.rules" >>"$d/etc-ufw/after.rules" || abort "after.rules $h"; fi
     sed -i 's/^ENABLED=.*/ENABLED=yes/' "$d/etc-ufw/ufw.conf"
     sed -i -e 's/^DEFAULT_INPUT_POLICY=.*/DEFAULT_INPUT_POLICY="DROP"/' -e 's/^DEFAULT_OUTPUT_POLICY=.*/DEFAULT_OUTPUT_POLICY="DROP"/' \
         -e 's/^DEFAULT_FORWARD_POLICY=.*/DEFAULT_FORWARD_POLICY="DROP"/' "$d/default-ufw"

@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "audit_render.h"
+#include "compose_command.h"
 #include "diff.h"
 #include "exposure.h"
 
@@ -75,11 +76,16 @@ CLI::App* add_audit_command(CLI::App& app, AuditCommand& options) {
   auto* sub = app.add_subcommand("audit", "Check a policy and show what each zone reaches, directly and through the "
                                           "reverse proxy and the VPN, with the shortest path (the internet first)");
   sub->add_option("POLICY", options.policy, "The policy file")->required();
-  sub->add_option("--format", options.format, "text, json, md or dot")
-      ->check(CLI::IsMember({"text", "json", "md", "dot"}))
+  sub->add_option("--format", options.format, "text, json, md or dot (with --compose: text, json or sarif)")
+      ->check(CLI::IsMember({"text", "json", "md", "dot", "sarif"}))
       ->capture_default_str();
   sub->add_option("--svg", options.svg, "Also draw the exposure graph into FILE (needs Graphviz `dot`)");
-  sub->footer("Exit codes: 0 ok, 1 the policy has errors, 2 usage or I/O errors. JSON shape: docs/audit.md.");
+  sub->add_option("--compose", options.compose_files,
+                  "Audit Docker compose files instead: [HOST=]FILE..., or none for those the policy declares")
+      ->expected(0, CLI::detail::expected_max_vector_size);  // a bare --compose leaves one empty string
+  sub->add_flag("--werror", options.werror, "With --compose: warnings fail the audit (exit 1)");
+  sub->footer("Exit codes: 0 ok, 1 the policy has errors (with --compose: or error findings), 2 usage or I/O "
+              "errors. JSON shape: docs/audit.md.");
   return sub;
 }
 
@@ -92,6 +98,19 @@ int run_audit_command(const AuditCommand& options, const Compilation& c, std::os
     err << "netpolc: error: " << options.policy << " has errors; the audit needs a policy that checks\n";
     return kExitPolicy;
   }
+  std::vector<std::string> files;
+  for (const auto& f : options.compose_files)
+    if (!f.empty()) files.push_back(f);
+  bool compose = options.compose || !options.compose_files.empty();
+  if (compose && (options.format == "md" || options.format == "dot")) {
+    err << "netpolc: error: --compose prints text, json or sarif\n";
+    return kExitUsage;
+  }
+  if (!compose && options.format == "sarif") {
+    err << "netpolc: error: --format sarif needs --compose\n";
+    return kExitUsage;
+  }
+  if (compose) return compose::run_compose_audit({options.policy, files, options.format, options.werror}, c, out, err);
   const auto& p = c.policy;
   audit::Exposure e(p);
   if (options.format == "json") {

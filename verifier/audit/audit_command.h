@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include "pipeline.h"
 
@@ -13,12 +14,17 @@ struct AuditCommand {
   std::string policy;
   std::string format = "text";  // text, json, md, dot
   std::string svg;              // also draw the graph into this file with Graphviz `dot`
+  bool compose = false;                    // audit Docker compose files instead (also: compose_files given)
+  std::vector<std::string> compose_files{};  // --compose [HOST=]FILE...; a bare --compose: {""}, the policy's own
+  bool werror = false;                     // with --compose: warnings fail too
 };
 
-// Adds `audit POLICY [--format text|json|md|dot] [--svg FILE]`; returns the subcommand.
+// Adds `audit POLICY [--format text|json|md|dot] [--svg FILE]` and
+// `audit POLICY --compose [[HOST=]FILE...] [--format text|json|sarif] [--werror]`; returns the subcommand.
 CLI::App* add_audit_command(CLI::App& app, AuditCommand& options);
 
-// Prints the exposure of a checked policy. 0 ok (also when --svg is skipped because `dot` is
+// Prints the exposure of a checked policy (with --compose: the compose audit, see
+// verifier/compose/compose_command.h, exit 1 also for its findings). 0 ok (also when --svg is skipped because `dot` is
 // absent: a note on `err`), 1 the policy has errors, 2 the SVG could not be written.
 int run_audit_command(const AuditCommand& options, const Compilation& c, std::ostream& out, std::ostream& err);
 

@@ -29,6 +29,7 @@ constexpr int batch = 256;                       // packets per interface per wa
 constexpr std::uint8_t ip_tcp = 6;
 constexpr std::uint8_t ip_udp = 17;
 constexpr std::uint8_t tcp_syn = 0x02;
+constexpr std::uint8_t tcp_rst = 0x04;
 constexpr std::uint8_t tcp_ack = 0x10;
 
 std::uint16_t read_u16(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
@@ -45,7 +46,8 @@ std::optional<SeenPacket> transport(std::uint8_t protocol, const std::uint8_t* l
   if (protocol == ip_tcp) {
     if (length < 20) return std::nullopt;
     const std::uint8_t flags = l4[13];
-    if ((flags & tcp_syn) == 0 || (flags & tcp_ack) != 0) return std::nullopt;  // the probe's SYN only
+    if (flags & tcp_rst) seen.kind = SeenPacket::Kind::reset;
+    else if ((flags & tcp_syn) == 0 || (flags & tcp_ack) != 0) return std::nullopt;  // the probe's SYN, or a reset
     seen.proto = L4::tcp;
   } else if (protocol == ip_udp) {
     if (length < 8) return std::nullopt;

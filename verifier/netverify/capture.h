@@ -11,6 +11,10 @@
 namespace netpol::live {
 
 struct SeenPacket {
+  // A probe (a TCP SYN, a UDP datagram), or a TCP reset: the VM's own answer when nothing listens,
+  // seen on its tap even when the way back loses it.
+  enum class Kind { probe, reset };
+  Kind kind = Kind::probe;
   L4 proto = L4::tcp;
   std::string source;       // address literal
   std::uint16_t source_port = 0;

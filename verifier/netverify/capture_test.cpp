@@ -45,11 +45,13 @@ TEST_CASE("capture: a probe's SYN is seen on lo with its source port") {
     const auto result = probe_once(L4::tcp, address, 7301);  // nothing listens: the SYN still passed
     REQUIRE(result.reply == Reply::reset);
     REQUIRE(result.source_port != 0);
-    CHECK(seen_within(*capture, {L4::tcp, address, result.source_port, address, 7301}, 1000ms));
+    CHECK(seen_within(*capture, {SeenPacket::Kind::probe, L4::tcp, address, result.source_port, address, 7301}, 1000ms));
     // Not the same flow on another source port, nor the RST coming back.
     const auto other_port = static_cast<std::uint16_t>(result.source_port + 1);
-    CHECK_FALSE(capture->seen({L4::tcp, address, other_port, address, 7301}));
-    CHECK_FALSE(capture->seen({L4::tcp, address, 7301, address, result.source_port}));
+    CHECK_FALSE(capture->seen({SeenPacket::Kind::probe, L4::tcp, address, other_port, address, 7301}));
+    CHECK_FALSE(capture->seen({SeenPacket::Kind::probe, L4::tcp, address, 7301, address, result.source_port}));
+    // The reset coming back is seen as the answer of the closed port, with the tuple reversed.
+    CHECK(seen_within(*capture, {SeenPacket::Kind::reset, L4::tcp, address, 7301, address, result.source_port}, 1000ms));
   }
 }
 
@@ -59,13 +61,13 @@ TEST_CASE("capture: UDP datagrams are seen, a SYN-ACK is not taken for a SYN") {
   auto capture = Capture::start({"lo"});
   const auto udp = probe_once(L4::udp, "::1", 7303);
   REQUIRE(udp.reply == Reply::udp_reply);
-  CHECK(seen_within(*capture, {L4::udp, "::1", udp.source_port, "::1", 7303}, 1000ms));
-  CHECK(seen_within(*capture, {L4::udp, "::1", 7303, "::1", udp.source_port}, 1000ms));  // the reply, a datagram too
+  CHECK(seen_within(*capture, {SeenPacket::Kind::probe, L4::udp, "::1", udp.source_port, "::1", 7303}, 1000ms));
+  CHECK(seen_within(*capture, {SeenPacket::Kind::probe, L4::udp, "::1", 7303, "::1", udp.source_port}, 1000ms));  // the reply, a datagram too
 
   const auto tcp = probe_once(L4::tcp, "127.0.0.1", 7302);
   REQUIRE(tcp.reply == Reply::connected);
-  CHECK(seen_within(*capture, {L4::tcp, "127.0.0.1", tcp.source_port, "127.0.0.1", 7302}, 1000ms));
-  CHECK_FALSE(capture->seen({L4::tcp, "127.0.0.1", 7302, "127.0.0.1", tcp.source_port}));
+  CHECK(seen_within(*capture, {SeenPacket::Kind::probe, L4::tcp, "127.0.0.1", tcp.source_port, "127.0.0.1", 7302}, 1000ms));
+  CHECK_FALSE(capture->seen({SeenPacket::Kind::probe, L4::tcp, "127.0.0.1", 7302, "127.0.0.1", tcp.source_port}));
   capture->stop();
   capture->stop();
 }

@@ -77,7 +77,13 @@ int run_node(const NodeOptions& o) {
     };
     view.seen_on_tap = [&](const Plan::Entry& e, const ProbeResult& r) -> std::optional<bool> {
       if (!capture || !plan.destinations[e.destination].vmid || r.source_port == 0) return std::nullopt;
-      return capture->seen({e.cell.proto, e.cell.source_address, r.source_port, e.cell.destination_address, e.cell.port});
+      return capture->seen({SeenPacket::Kind::probe, e.cell.proto, e.cell.source_address, r.source_port,
+                            e.cell.destination_address, e.cell.port});
+    };
+    view.reset_on_tap = [&](const Plan::Entry& e, const ProbeResult& r) {
+      return capture && e.cell.proto == L4::tcp && r.source_port != 0 &&
+             capture->seen({SeenPacket::Kind::reset, L4::tcp, e.cell.destination_address, e.cell.port,
+                            e.cell.source_address, r.source_port});
     };
     std::vector<Plan::Entry> entries = plan.entries;
     const auto counts = probe_entries(plan, entries, places, o.run.prober, view, std::chrono::milliseconds(200));

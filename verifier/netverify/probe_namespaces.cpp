@@ -5,8 +5,8 @@
 namespace netpol::live {
 
 ProbeNamespace attach_zone_probe(Netlink& nl, const std::string& node_ns, const LiveEnd& zone, int index,
-                                 const std::string& gateway) {
-  ProbeNamespace p{std::string(kNamePrefix) + "probe-" + zone.name, std::string(kNamePrefix) + "p" + std::to_string(index)};
+                                 const std::string& gateway, const ProbeNaming& naming) {
+  ProbeNamespace p{naming.ns_prefix + zone.name, naming.link_prefix + std::to_string(index)};
   if (zone.bridge.empty()) throw ToolError("zone " + zone.name + " has no bridge to probe from");
   if (!nl.link_exists(node_ns, zone.bridge)) throw ToolError("bridge " + zone.bridge + " of zone " + zone.name + " does not exist");
   netns_add(p.ns);

@@ -85,6 +85,7 @@ RunCounts probe_entries(const Plan& plan, std::vector<Plan::Entry>& entries,
     e.token_seen = view.token_seen(entry, probes[i].token, results[i]);
     e.listening = view.listening(entry);
     e.seen_on_tap = view.seen_on_tap(entry, results[i]);
+    e.reset_on_tap = view.reset_on_tap(entry, results[i]);
     std::tie(c.observed, c.evidence) = decide(e);
   }
   (void)plan;

@@ -28,6 +28,7 @@ struct DestinationView {
   std::function<std::optional<bool>(const Plan::Entry&, const ProbeResult&)> seen_on_tap =
       [](auto&, auto&) { return std::nullopt; };
   std::function<bool(const Plan::Entry&)> destination_up = [](auto&) { return true; };
+  std::function<bool(const Plan::Entry&, const ProbeResult&)> reset_on_tap = [](auto&, auto&) { return false; };
 };
 
 struct RunCounts {

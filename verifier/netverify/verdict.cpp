@@ -36,6 +36,8 @@ std::pair<Verdict, std::string> decide(const Evidence& e) {
   if (e.seen_on_tap == false) return {Verdict::blocked, came_back(r) + "; never reached the VM's NIC"};
   if (e.seen_on_tap == true) {  // past the node's firewall; what the VM did decides
     if (r.reply == Reply::reset) return {Verdict::nothing_listening, "reached the VM's NIC; reset: nothing listens"};
+    if (e.reset_on_tap)  // the reset was lost on its way back (a second pass through the node's conntrack)
+      return {Verdict::nothing_listening, "reached the VM's NIC; the VM answered with a reset: nothing listens"};
     if (r.reply == Reply::timeout && e.proto == L4::udp)
       return {Verdict::inconclusive, "reached the VM's NIC; UDP silence proves nothing"};
     return {Verdict::blocked, "reached the VM's NIC; " + came_back(r) + ": the VM's own firewall"};

@@ -20,6 +20,7 @@ struct Evidence {
   bool token_seen = false;                  // the lab's listener reported the token
   std::optional<bool> listening;            // a listener or a real service holds the port (lab; the node's own sockets)
   std::optional<bool> seen_on_tap;          // the capture saw the probe arrive at the VM's NIC (node)
+  bool reset_on_tap = false;                // ... and the VM answer it with a TCP reset
   std::string destination;                  // for the evidence text
 };
 

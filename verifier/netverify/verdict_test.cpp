@@ -65,3 +65,12 @@ TEST_CASE("a send the source's own firewall refuses is blocked, at the source", 
   CHECK(v == Verdict::blocked);
   CHECK(why.find("source's own firewall") != std::string::npos);
 }
+
+TEST_CASE("on a node a reset the VM sent, lost on its way back, still means nothing listens", "[verdict]") {
+  auto e = with(Reply::timeout);
+  e.seen_on_tap = true;
+  e.reset_on_tap = true;
+  CHECK(decide(e).first == Verdict::nothing_listening);
+  e.reset_on_tap = false;
+  CHECK(decide(e).first == Verdict::blocked);  // arrived, and the VM's own firewall dropped it
+}

@@ -13,6 +13,7 @@
 #include "diagnostics.h"
 #include "file_reader.h"
 #include "interrupt.h"
+#include "lab_docker.h"
 #include "lab_paths.h"
 #include "lab_services.h"
 #include "lab_topology.h"
@@ -83,7 +84,6 @@ struct Lab {
     processes.stop_all();
     for (auto it = topology.namespaces.rbegin(); it != topology.namespaces.rend(); ++it) netns_delete(*it);
     cleanup_leftovers(*nl, kLabPrefix);
-    cleanup_leftovers(*nl, std::string(kNamePrefix) + "probe-");
   }
 };
 
@@ -233,6 +233,27 @@ int run_lab(const LabOptions& o) {
     build(lab.topology, policy, plan, *lab.nl);
     throw_if_interrupted();
 
+    // Docker hosts: a container behind Docker's own NAT, before ufw (Docker's layout empties
+    // DOCKER-USER, which the ufw part below then fills). The proxy and the VPN server the lab runs
+    // as real tools on the VM itself keep their ports there.
+    std::set<std::pair<std::string, std::string>> on_vm;
+    for (const auto& pub : policy.publishes) {
+      const auto& proxy = policy.hosts[static_cast<std::size_t>(pub.proxy)].name;
+      on_vm.insert({proxy, "tcp/" + std::to_string(pub.listen_port.range.first)});
+      on_vm.insert({proxy, "tcp/80"});
+    }
+    for (const auto& vpn : policy.vpns)
+      on_vm.insert({policy.hosts[static_cast<std::size_t>(vpn.server)].name,
+                    std::string(vpn.listen.proto == ir::Proto::udp ? "udp/" : "tcp/") + std::to_string(vpn.listen.range.first)});
+    const auto docker_hosts = lay_out_docker(policy, fs::path(o.run.policy).parent_path(), lab.topology, on_vm);
+    for (const auto& d : docker_hosts) {
+      netns_add(d.container_ns);
+      lab.topology.namespaces.push_back(d.container_ns);
+      build_docker_host(*lab.nl, lab.processes, {d.vm_ns, "docker0", d.gateway_cidr, {d.container_ns}, {d.container}},
+                        (work / ("docker-" + d.host)).string());
+    }
+    throw_if_interrupted();
+
     // 3. The compiled targets, with the real tools.
     say(o, "applying the compiled targets");
     apply_node_firewall(lab, out, work, plan, o.reject);
@@ -244,6 +265,16 @@ int run_lab(const LabOptions& o) {
         apply_ufw_rules_files(lab.processes, lab.topology.ns_of.at(h.name), (out / "ufw" / (h.name + ".rules")).string(),
                               (out / "ufw" / (h.name + ".rules6")).string(), (work / ("ufw-" + h.name)).string());
         ufw_hosts.push_back(h.name);
+        // A Docker host: the DOCKER-USER part appended to after.rules as the .sh does, then a reload.
+        const auto after = out / "ufw" / (h.name + ".after.rules");
+        if (h.docker && fs::exists(after)) {
+          const auto scratch = work / ("ufw-" + h.name);
+          std::ofstream(scratch / "etc-ufw" / "after.rules", std::ios::app) << read_file(after);
+          if (run_ufw_command(lab.processes, lab.topology.ns_of.at(h.name), {"ufw", "reload"}, scratch.string(),
+                              (work / ("ufw-reload-" + h.name + ".log")).string()) != 0)
+            throw ToolError("ufw reload with the Docker part failed in " + h.name + ": see " +
+                            (work / ("ufw-reload-" + h.name + ".log")).string());
+        }
         if (!o.reject.empty())
           for (const char* direction : {"incoming", "outgoing", "routed"})
             if (run_ufw_command(lab.processes, lab.topology.ns_of.at(h.name), {"ufw", "default", "reject", direction},
@@ -308,6 +339,17 @@ int run_lab(const LabOptions& o) {
       if (lab.listeners.count(ns)) continue;
       run_in_netns(ns, [&] { lab.listeners[ns] = Listener::start(specs, lab.tokens); });
     }
+    // The containers listen on their ports; a probe DNATed to one reports its token from there.
+    std::map<std::string, std::set<std::pair<L4, std::uint16_t>>> published;  // host -> (proto, host port)
+    for (const auto& d : docker_hosts) {
+      std::vector<ListenSpec> ports;
+      for (const auto& p : d.container.ports) {
+        const L4 proto = p.proto == "udp" ? L4::udp : L4::tcp;
+        ports.push_back({"0.0.0.0", proto, p.container_port});
+        published[d.host].insert({proto, p.host_port});
+      }
+      run_in_netns(d.container_ns, [&] { lab.listeners[d.container_ns] = Listener::start(ports, lab.tokens); });
+    }
 
     // 5. The probes, from every source at once.
     std::map<std::string, SourcePlace> places;
@@ -333,6 +375,8 @@ int run_lab(const LabOptions& o) {
       return false;
     };
     view.listening = [&](const Plan::Entry& e) -> std::optional<bool> {
+      const auto docker = published.find(plan.destinations[e.destination].name);
+      if (docker != published.end() && docker->second.count({e.cell.proto, e.cell.port})) return true;
       const auto& l = lab.listeners.at(lab.topology.ns_of.at(plan.destinations[e.destination].name));
       for (const auto* list : {&l->bound(), &l->taken()})
         for (const auto& spec : *list)
@@ -416,11 +460,7 @@ int run_lab(const LabOptions& o) {
 
 std::vector<std::string> lab_down() {
   auto nl = make_libnl_netlink();
-  auto a = cleanup_leftovers(*nl, kLabPrefix);
-  auto b = cleanup_leftovers(*nl, std::string(kNamePrefix) + "probe-");
-  std::vector<std::string> removed = a.namespaces;
-  removed.insert(removed.end(), b.namespaces.begin(), b.namespaces.end());
-  return removed;
+  return cleanup_leftovers(*nl, kLabPrefix).namespaces;
 }
 
 }  // namespace netpol::live::lab

@@ -14,6 +14,8 @@ namespace {
 
 std::string lab_ns(const std::string& what) { return std::string(kLabPrefix) + what; }
 
+const ProbeNaming kLabProbes{std::string(kLabPrefix) + "probe-", "nv-lp"};
+
 const LiveEnd* find_end(const Plan& plan, const std::string& name) {
   for (const auto* list : {&plan.sources, &plan.destinations})
     for (const auto& e : *list)
@@ -49,7 +51,7 @@ LabTopology lay_out(const ir::Policy& policy, const Plan& plan) {
           t.tap_of[*e.vmid] = "tap" + std::to_string(*e.vmid) + "i0";
         }
       } else if (e.kind == LiveEnd::Kind::zone_probe) {
-        t.ns_of[e.name] = e.bridge.empty() ? lab_ns(e.name) : std::string(kNamePrefix) + "probe-" + e.name;
+        t.ns_of[e.name] = e.bridge.empty() ? lab_ns(e.name) : kLabProbes.ns_prefix + e.name;
       } else {
         t.ns_of[e.name] = lab_ns("vpnc");
       }
@@ -155,7 +157,7 @@ void build(LabTopology& t, const ir::Policy& policy, const Plan& plan, Netlink& 
   for (const auto* list : {&plan.sources, &plan.destinations})
     for (const auto& e : *list) {
       if (e.kind != LiveEnd::Kind::zone_probe || e.bridge.empty() || !done.insert(e.name).second) continue;
-      const auto p = attach_zone_probe(nl, t.node_ns, e, index++, gateway_ip(e.bridge));
+      const auto p = attach_zone_probe(nl, t.node_ns, e, index++, gateway_ip(e.bridge), kLabProbes);
       t.namespaces.push_back(p.ns);
     }
 

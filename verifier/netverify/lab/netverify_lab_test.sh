@@ -10,6 +10,7 @@
 #          reject-tcp    every firewall rejects (TCP resets) instead of dropping -> still exit 0
 #          reject-icmp   the node rejects with ICMP admin-prohibited             -> still exit 0
 #          sigint        SIGINT half-way                                    -> exit 130, nothing left
+#          node          netverify on the lab's node (probe namespaces, tap capture)  -> no violation
 # After every case: no namespace, link or process of netverify's is left, and the root namespace's
 # firewall, links and routes are what they were. Ends with "N passed, M failed".
 set -u
@@ -157,6 +158,26 @@ sigint)
     PID=
     [ "$RC" -eq 130 ] && pass "SIGINT: exit 130" || { fail "SIGINT: exit $RC, want 130"; tail -5 "$WORK/err.txt"; }
     grep -q "interrupted" "$WORK/err.txt" && pass "it says it was interrupted" || fail "no word of the interruption"
+    ;;
+node)
+    # netverify on a node: the lab's node, left up without its listeners and probe namespaces,
+    # probed the way a real node is (its own probe namespaces, a capture on every VM's tap).
+    run_lab --keep --no-layers --workdir "$WORK/lab"
+    [ "$RC" -eq 0 ] && pass "the lab is up" || fail "lab --keep: exit $RC"
+    for ns in $(ip netns list | awk '{print $1}' | grep '^nv-lab-probe-'); do ip netns del "$ns"; done
+    ip netns exec nv-lab-pve "$NETVERIFY" "$REPO/policy/lab.npol" --colour never --json "$WORK/result.json" \
+        --gateway lan=198.18.1.1 --gateway intranet=198.18.1.1 --gateway extranet=198.18.10.1 >"$WORK/out.txt" 2>"$WORK/err.txt"
+    RC=$?
+    # Nothing listens on the node itself any more: a reset there proves nothing (inconclusive, exit 3).
+    { [ "$RC" -eq 0 ] || [ "$RC" -eq 3 ]; } && pass "node run: exit $RC (0 or 3)" || { fail "node run: exit $RC"; tail -5 "$WORK/err.txt"; }
+    [ "$(json "d['summary']['violations']")" = 0 ] && pass "node run: no violation" || fail "node run: violations"
+    got=$(json "sorted(set(c['observed'] for c in d['cells'] if c['destination'].startswith('vm-') and not (c['observed'] in ('delivered','nothing-listening') if c['expected_allowed'] else c['observed']=='blocked')))")
+    [ "$got" = "[]" ] && pass "node run: every cell into a VM proven" || fail "node run: VM cells not proven: $got"
+    n=$(json "sum(1 for c in d['cells'] if 'VM' in c['evidence'] and 'NIC' in c['evidence'])")
+    [ "$n" -gt 0 ] && pass "node run: $n verdicts from the capture on the VMs' taps" || fail "no verdict from the tap capture"
+    [ -z "$(ip -n nv-lab-pve -o link show | grep -E ': nv-p[0-9]')" ] && pass "node run: its probe links are gone" \
+        || fail "node run left probe links"
+    "$NETVERIFY" lab down >/dev/null
     ;;
 *) fail "unknown case $CASE" ;;
 esac
