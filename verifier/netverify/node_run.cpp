@@ -4,8 +4,7 @@
 
 #include "capture.h"
 #include "cleanup.h"
-#include "diagnostics.h"
-#include "file_reader.h"
+#include "checked_policy.h"
 #include "interrupt.h"
 #include "matrix.h"
 #include "netlink.h"
@@ -19,12 +18,8 @@ namespace netpol::live {
 
 int run_node(const NodeOptions& o) {
   InterruptGuard guard;
-  DiskFileReader reader;
-  auto c = check_policy(o.run.policy, reader);
-  if (!c->ok()) {
-    for (const auto& d : c->diags.sorted()) std::cerr << render(d, c->sources, false);
-    return 2;
-  }
+  auto c = load_checked_policy(o.run.policy);
+  if (!c) return 2;
   const ir::Policy& policy = c->policy;
   const Matrix matrix(policy);
   PlanOptions plan_options;

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "checked_policy.h"
 #include "diagnostics.h"
-#include "file_reader.h"
 #include "interrupt.h"
 #include "lab_docker.h"
 #include "lab_paths.h"
@@ -27,6 +27,7 @@
 #include "pve_nft.h"
 #include "report.h"
 #include "report_writer.h"
+#include "service_files.h"
 #include "token.h"
 
 namespace fs = std::filesystem;
@@ -37,12 +38,8 @@ namespace {
 
 using ir::Endpoint;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+// Every file the lab reads back (compiled output, logs) through one helper.
+std::string read_file(const fs::path& p) { return read_text(p.string()); }
 
 void say(const LabOptions& o, const std::string& line) {
   if (!o.run.quiet) std::cerr << "netverify lab: " << line << '\n';
@@ -168,12 +165,8 @@ std::string tun_address(Lab& lab, const std::string& ns, const std::string& tun,
 
 int run_lab(const LabOptions& o) {
   InterruptGuard guard;
-  DiskFileReader reader;
-  auto c = check_policy(o.run.policy, reader);
-  if (!c->ok()) {
-    for (const auto& d : c->diags.sorted()) std::cerr << render(d, c->sources, false);
-    return 2;
-  }
+  auto c = load_checked_policy(o.run.policy);
+  if (!c) return 2;
   const ir::Policy& policy = c->policy;
   if (auto why = lab_addressing_error(policy); !why.empty()) {
     std::cerr << "netverify lab: " << why << '\n';

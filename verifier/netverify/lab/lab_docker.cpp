@@ -1,13 +1,12 @@
 #include "lab_docker.h"
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "compose_reader.h"
 #include "diagnostics.h"
 #include "lab.h"
 #include "netns.h"
+#include "service_files.h"
 #include "source.h"
 
 namespace netpol::live::lab {
@@ -15,11 +14,8 @@ namespace netpol::live::lab {
 namespace {
 
 std::string read_text_file(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw ToolError("cannot read the compose file " + p.string());
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
+  if (!std::filesystem::is_regular_file(p)) throw ToolError("cannot read the compose file " + p.string());
+  return read_text(p.string());
 }
 
 // A /24 of 198.19.0.0/16 above the internet's, that no zone of the policy claims.

@@ -1,8 +1,7 @@
 #include "lab_paths.h"
 
-#include <fstream>
-#include <sstream>
 
+#include "service_files.h"
 #include "token.h"
 
 namespace netpol::live::lab {
@@ -21,13 +20,6 @@ std::string first_v4(const std::vector<Cidr>& addresses) {
   for (const auto& a : addresses)
     if (a.family == Family::v4) return a.str(true);
   return {};
-}
-
-std::string read_all(const std::string& path) {
-  std::ifstream f(path);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
 }
 
 }  // namespace
@@ -66,7 +58,7 @@ std::vector<Cell> probe_through_proxy(const ProxyProbeContext& x) {
       argv.push_back(scheme + "://" + pub.domain + ":" + std::to_string(port) + "/netverify/" + token);
       const std::string log = x.logs + "/curl-" + std::to_string(n++) + ".log";
       const int status = x.processes.run(place->second.ns, argv, log, std::chrono::seconds(5));
-      const std::string code = read_all(log).substr(0, 3);
+      const std::string code = read_text(log).substr(0, 3);
       if (x.tokens.seen(token)) {
         c.observed = Verdict::delivered;
         c.evidence = "token seen at " + backend.name + " (HTTP " + code + " through the proxy)";
