@@ -71,6 +71,10 @@ class Linter {
     }
     for (const auto& z : p_.zones) families_.push_back(mask(z.networks));
     for (const auto& r : p_.rules) cells_.push_back(cells(r));
+    // Every rule's cells by key, in rule order: a rule's later rules are found by key, not by
+    // walking every cell of every later rule (which is quadratic in the policy's size).
+    for (std::size_t r = 0; r < cells_.size(); ++r)
+      for (const auto& c : cells_[r]) by_key_[c.key].push_back({static_cast<int>(r), c.range});
   }
 
   void run() {
@@ -230,21 +234,24 @@ class Linter {
   void redundant(int r, const std::vector<Cell>& fresh) {
     std::map<Key, Ranges> remaining;  // the packets rule r decides, not yet decided by a later rule
     for (const auto& c : fresh) remaining[c.key].push_back(c.range);
-    std::vector<int> later;
-    for (std::size_t r2 = static_cast<std::size_t>(r) + 1; r2 < p_.rules.size() && !remaining.empty(); ++r2) {
-      bool deny = p_.rules[r2].action == ir::Action::deny;
-      bool touched = false;
-      for (const auto& cell : cells_[r2]) {
-        auto it = remaining.find(cell.key);
-        if (it == remaining.end() || !intersects(it->second, cell.range)) continue;
-        if (deny) return;  // without rule r, this later deny would decide some of its packets
-        touched = true;
-        it->second = subtract(it->second, cell.range);
-        if (it->second.empty()) remaining.erase(it);
+    // Keys are independent: for each, the later rules that name it, in order, take their share.
+    std::set<int> touched;
+    for (auto& [key, ranges] : remaining) {
+      const auto found = by_key_.find(key);
+      if (found == by_key_.end()) return;
+      const auto& entries = found->second;
+      auto e = std::upper_bound(entries.begin(), entries.end(), r,
+                                [](int rule, const KeyedRange& k) { return rule < k.rule; });
+      for (; e != entries.end() && !ranges.empty(); ++e) {
+        if (!intersects(ranges, e->range)) continue;
+        if (p_.rules[static_cast<std::size_t>(e->rule)].action == ir::Action::deny)
+          return;  // without rule r, this later deny would decide some of its packets
+        touched.insert(e->rule);
+        ranges = subtract(ranges, e->range);
       }
-      if (touched) later.push_back(static_cast<int>(r2));
+      if (!ranges.empty()) return;  // some packets would fall to the default deny
     }
-    if (!remaining.empty()) return;  // some packets would fall to the default deny
+    std::vector<int> later(touched.begin(), touched.end());
     const auto& rule = p_.rules[static_cast<std::size_t>(r)];
     auto& diag = d_.warning(lc::kRedundant, rule.location.span,
                             "this allow is redundant: every packet it decides is allowed by a later rule too, so "
@@ -368,6 +375,11 @@ class Linter {
   std::vector<std::vector<int>> zone_hosts_;
   std::vector<unsigned> families_;  // per atom: hosts, then each zone's rest
   std::vector<std::vector<Cell>> cells_;  // per rule: the packets it names that can exist
+  struct KeyedRange {
+    int rule;
+    PortRange range;
+  };
+  std::map<Key, std::vector<KeyedRange>> by_key_;  // every rule's cells by key, in rule order
 };
 
 }  // namespace
