@@ -173,8 +173,7 @@ std::string cli_args(const Rule& r) {
   std::string out = (r.forward ? "route " : "") + r.action;
   if (!r.iface_in.empty()) out += " in on " + quoted(r.iface_in);
   if (!r.iface_out.empty()) out += " out on " + quoted(r.iface_out);
-  // A route rule takes `in`/`out` only with `on IF` ("Invalid interface clause for route rule").
-  if (r.iface_in.empty() && r.iface_out.empty() && !r.forward) out += " " + r.direction;
+  if (r.iface_in.empty() && r.iface_out.empty()) out += " " + r.direction;
   if (!r.logtype.empty()) out += " " + r.logtype;
   out += " from " + quoted(location(r.src));
   if (r.sport != "any") out += " port " + quoted(r.sport);

@@ -81,7 +81,7 @@ int run_node(const NodeOptions& o) {
                             e.cell.source_address, r.source_port});
     };
     std::vector<Plan::Entry> entries = plan.entries;
-    const auto counts = probe_entries(plan, entries, places, o.run.prober, view, std::chrono::milliseconds(200));
+    const auto counts = probe_entries(entries, places, o.run.prober, view, std::chrono::milliseconds(200));
     if (capture) capture->stop();
     std::vector<Cell> cells;
     for (const auto& e : entries) cells.push_back(e.cell);

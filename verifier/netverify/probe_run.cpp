@@ -10,7 +10,7 @@
 
 namespace netpol::live {
 
-RunCounts probe_entries(const Plan& plan, std::vector<Plan::Entry>& entries,
+RunCounts probe_entries(std::vector<Plan::Entry>& entries,
                         const std::map<std::string, SourcePlace>& places, const ProberOptions& options,
                         const DestinationView& view, std::chrono::milliseconds settle) {
   // Group by source; every probe gets its own token.
@@ -88,7 +88,6 @@ RunCounts probe_entries(const Plan& plan, std::vector<Plan::Entry>& entries,
     e.reset_on_tap = view.reset_on_tap(entry, results[i]);
     std::tie(c.observed, c.evidence) = decide(e);
   }
-  (void)plan;
   return {sent, seconds};
 }
 

@@ -39,7 +39,7 @@ struct RunCounts {
 // Probes `entries` (a subset of plan.entries, by index) and fills their cells' observation.
 // `places` maps a source name to where it probes from. Sources without a place are skipped (their
 // cells stay inconclusive, with the evidence saying so).
-RunCounts probe_entries(const Plan& plan, std::vector<Plan::Entry>& entries,
+RunCounts probe_entries(std::vector<Plan::Entry>& entries,
                         const std::map<std::string, SourcePlace>& places, const ProberOptions& options,
                         const DestinationView& view, std::chrono::milliseconds settle);
 

@@ -378,7 +378,7 @@ int run_lab(const LabOptions& o) {
     };
     say(o, "probing");
     std::vector<Plan::Entry> entries = plan.entries;
-    counts = probe_entries(plan, entries, places, o.run.prober, view, std::chrono::milliseconds(300));
+    counts = probe_entries(entries, places, o.run.prober, view, std::chrono::milliseconds(300));
     for (const auto& e : entries) cells.push_back(e.cell);
     throw_if_interrupted();
 
@@ -407,7 +407,7 @@ int run_lab(const LabOptions& o) {
       auto pass = [&](const std::string& layer) {
         auto entries_now = layered;
         for (auto& e : entries_now) e.cell.layer = layer;
-        const auto n = probe_entries(plan, entries_now, places, o.run.prober, view, std::chrono::milliseconds(300));
+        const auto n = probe_entries(entries_now, places, o.run.prober, view, std::chrono::milliseconds(300));
         counts.probes += n.probes;
         counts.seconds += n.seconds;
         for (const auto& e : entries_now) cells.push_back(e.cell);

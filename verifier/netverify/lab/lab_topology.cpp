@@ -121,11 +121,13 @@ void build(LabTopology& t, const ir::Policy& policy, const Plan& plan, Netlink& 
       nl.set_up(ns, "eth0");
       nl.add_route(ns, "default", base + ".1", "eth0");
     };
+    std::set<std::string> done_outside;
     for (const auto* list : {&plan.sources, &plan.destinations})
       for (const auto& e : *list)
-        if (e.kind == LiveEnd::Kind::zone_probe && e.bridge.empty() && t.ns_of.at(e.name) != "" &&
-            std::find(t.namespaces.begin(), t.namespaces.end(), t.ns_of.at(e.name)) == t.namespaces.end())
-          attach_outside(t.ns_of.at(e.name), "inet-" + std::to_string(t.namespaces.size()), e.address);
+        if (e.kind == LiveEnd::Kind::zone_probe && e.bridge.empty() && !done_outside.count(e.name)) {
+          done_outside.insert(e.name);  // a zone probe is both a source and a destination: attach it once
+          attach_outside(t.ns_of.at(e.name), "inet-" + std::to_string(done_outside.size()), e.address);
+        }
     if (!t.vpn_client_ns.empty()) attach_outside(t.vpn_client_ns, "inet-vpnc", t.vpn_client_address);
   }
 
